@@ -1,0 +1,51 @@
+# The two commands a learner needs: `make lab` and `make test`.
+# Both create .venv and install everything on first use (Python 3.11+ is all you need).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# Extra arguments for JupyterLab, e.g. `make lab LAB_ARGS="--no-browser --port 8899"`.
+LAB_ARGS ?=
+NBVAL  := --nbval --nbval-current-env --sanitize-with notebooks/sanitize.cfg
+
+.PHONY: help install lab test unit notebooks-test notebooks exercises bench clean
+
+help:
+	@echo "make lab        set up .venv if needed and open JupyterLab on the first notebook"
+	@echo "make test       set up .venv if needed, run the unit tests and every notebook under nbval"
+	@echo "make notebooks  re-execute every notebook in place (after changing esdemo), then regenerate exercises"
+	@echo "make bench      print the benchmark table"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "esdemo needs Python 3.11 or newer, found " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+test: unit notebooks-test
+
+unit: install
+	$(PY) -m pytest tests
+
+notebooks-test: install
+	$(PY) -m pytest $(NBVAL) notebooks
+
+notebooks: install
+	$(PY) scripts/run_notebooks.py
+	$(MAKE) exercises
+
+exercises: install
+	$(PY) scripts/notebook_tools.py generate
+
+bench: install
+	$(PY) -m esdemo.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,230 @@
+"""The append algorithm, written once for every SQL backend.
+
+An append is one transaction:
+
+1. If the first event id is already stored, this is a retry: answer with
+   what the first attempt wrote (or refuse if it differs).
+2. Read the stream's version from ``streams`` and compare it with the
+   expected version: a mismatch is a :class:`ConflictError`.
+3. Number the events: stream versions continue from the stream's version,
+   global positions continue from the highest position in ``events``.
+4. Insert the events, record the stream's new version, commit.
+
+Why positions stay gapless and in commit order: ``position`` is the primary
+key, and a writer takes ``max(position) + 1`` inside its transaction. Two
+writers that overlap pick the same position; the database lets one commit
+and refuses the other (DuckDB at COMMIT, SQLite by taking the write lock at
+BEGIN). The loser rolls back, having used nothing, and tries again. If its
+own stream moved meanwhile, the retry reports a ConflictError; if not (the
+winner wrote to another stream), it simply succeeds with the next position.
+A failed append therefore consumes no position and no version.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from ..errors import ConflictError, DuplicateEventError, EventStoreError
+from ..events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, RecordedEvent
+from ..serialization import loads
+
+# One event as the backend receives it: (event_id, type, schema_version, data_json, metadata_json).
+Encoded = tuple[Any, str, int, str, str]
+
+COLUMNS = "position, stream_id, version, type, schema_version, data, metadata, event_id, recorded_at"
+
+
+def check_expected(stream_id: str, expected: object, current: int) -> None:
+    """Raise ConflictError unless a stream at ``current`` satisfies ``expected``."""
+    if expected is ANY:
+        return
+    if expected is NO_STREAM:
+        ok = current == 0
+    elif expected is STREAM_EXISTS:
+        ok = current > 0
+    else:
+        ok = current == expected
+    if not ok:
+        raise ConflictError(stream_id, expected, current)
+
+
+class SqlBackend:
+    """Shared logic; subclasses supply the connection and the dialect."""
+
+    name = "sql"
+    begin_write = "BEGIN TRANSACTION"
+    retryable: tuple[type[BaseException], ...] = ()
+    max_attempts = 100
+
+    # -- supplied by subclasses ------------------------------------------------
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    def insert_events(self, cur: Any, rows: list[tuple]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_db_time(self, when: datetime) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def from_db_time(self, value: Any) -> datetime:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_db_uuid(self, value: Any) -> Any:
+        return value
+
+    def from_db_uuid(self, value: Any) -> Any:
+        return value
+
+    def close(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- writing -----------------------------------------------------------------
+    def append(self, stream_id: str, events: Sequence[Encoded], expected: object, now: datetime) -> AppendResult:
+        """Append ``events`` atomically; see the module docstring for how."""
+        recorded_at = self.to_db_time(now)
+        for attempt in range(self.max_attempts):
+            with self.cursor() as cur:
+                retried = self._answer_retry(cur, stream_id, events, expected)
+                if retried is not None:
+                    return retried
+                cur.execute(self.begin_write)
+                try:
+                    current = self._stream_version(cur, stream_id)
+                    check_expected(stream_id, expected, current)
+                    head = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+                    rows = [
+                        (head + i, stream_id, current + i, type_, schema, data, meta, self.to_db_uuid(eid), recorded_at)
+                        for i, (eid, type_, schema, data, meta) in enumerate(events, start=1)
+                    ]
+                    self.insert_events(cur, rows)
+                    cur.execute(
+                        "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
+                        "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+                        (stream_id, current + len(rows)),
+                    )
+                    cur.execute("COMMIT")
+                    return AppendResult(version=current + len(rows), position=head + len(rows))
+                except self.retryable:
+                    _rollback(cur)
+                    # If it was our own event ids that collided, retrying cannot help:
+                    # either a twin of this append just committed, or the ids are taken.
+                    retried = self._answer_retry(cur, stream_id, events, expected)
+                    if retried is not None:
+                        return retried
+                    self._refuse_stored_ids(cur, stream_id, events)
+                except BaseException:
+                    _rollback(cur)
+                    raise
+            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise EventStoreError(
+            f"Gave up appending to {stream_id!r} after {self.max_attempts} attempts: other writers kept "
+            "committing first. Reduce the number of concurrent writers, or retry later."
+        )
+
+    def _answer_retry(self, cur: Any, stream_id: str, events: Sequence[Encoded], expected: object) -> AppendResult | None:
+        """If this exact append was already done, return its result (idempotent retry)."""
+        first = cur.execute(
+            "SELECT stream_id, version FROM events WHERE event_id = ?", (self.to_db_uuid(events[0][0]),)
+        ).fetchone()
+        if first is None:
+            return None
+        first_stream, first_version = first
+        stored = cur.execute(
+            "SELECT event_id, type, schema_version, data, metadata, version, position FROM events "
+            "WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
+            (first_stream, first_version, len(events)),
+        ).fetchall()
+        same = first_stream == stream_id and len(stored) == len(events) and all(
+            (self.from_db_uuid(row[0]), *row[1:5]) == tuple(ev) for row, ev in zip(stored, events)
+        )
+        if not same:
+            raise DuplicateEventError(
+                f"Event id {events[0][0]} is already stored (stream {first_stream!r}, version {first_version}) "
+                "with different content or as part of a different batch. An event id names one event forever: "
+                "give a new event a new id, and resend a retry unchanged."
+            )
+        if expected not in (ANY, STREAM_EXISTS):
+            wanted = 0 if expected is NO_STREAM else expected
+            if first_version != wanted + 1:
+                raise DuplicateEventError(
+                    f"These events were already appended to {stream_id!r} at versions {first_version}.."
+                    f"{first_version + len(events) - 1}, i.e. with expected version {first_version - 1}, "
+                    f"not {wanted}. A retry must repeat the original expected version."
+                )
+        return AppendResult(version=stored[-1][5], position=stored[-1][6])
+
+    def _refuse_stored_ids(self, cur: Any, stream_id: str, events: Sequence[Encoded]) -> None:
+        ids = [self.to_db_uuid(ev[0]) for ev in events]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found = cur.execute(
+                f"SELECT event_id, stream_id, position FROM events WHERE event_id IN ({marks}) ORDER BY position LIMIT 1",
+                chunk,
+            ).fetchone()
+            if found is not None:
+                raise DuplicateEventError(
+                    f"Event id {found[0]} is already stored at position {found[2]} (stream {found[1]!r}); "
+                    f"nothing was appended to {stream_id!r}. Each event may be appended once: "
+                    "a retry must resend the whole original batch, unchanged."
+                )
+
+    # -- reading -------------------------------------------------------------------
+    def read(self, stream_id: str, from_version: int, to_version: int | None) -> list[RecordedEvent]:
+        sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? AND version >= ?"
+        params: list[Any] = [stream_id, from_version]
+        if to_version is not None:
+            sql += " AND version <= ?"
+            params.append(to_version)
+        with self.cursor() as cur:
+            rows = cur.execute(sql + " ORDER BY version", params).fetchall()
+        return [self._event(row) for row in rows]
+
+    def read_all(self, from_position: int, limit: int | None) -> list[RecordedEvent]:
+        sql = f"SELECT {COLUMNS} FROM events WHERE position >= ? ORDER BY position"
+        params: list[Any] = [from_position]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self.cursor() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        return [self._event(row) for row in rows]
+
+    def stream_version(self, stream_id: str) -> int:
+        with self.cursor() as cur:
+            return self._stream_version(cur, stream_id)
+
+    def stream_position(self, stream_id: str) -> int:
+        """Global position of the stream's last event (0 when it has none)."""
+        with self.cursor() as cur:
+            row = cur.execute("SELECT coalesce(max(position), 0) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()
+        return row[0]
+
+    def head(self) -> int:
+        with self.cursor() as cur:
+            return cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+
+    def _stream_version(self, cur: Any, stream_id: str) -> int:
+        row = cur.execute("SELECT version FROM streams WHERE stream_id = ?", (stream_id,)).fetchone()
+        return 0 if row is None else row[0]
+
+    def _event(self, row: tuple) -> RecordedEvent:
+        position, stream_id, version, type_, schema, data, meta, event_id, recorded_at = row
+        return RecordedEvent(
+            position, stream_id, version, type_, schema, loads(data), loads(meta),
+            self.from_db_uuid(event_id), self.from_db_time(recorded_at),
+        )
+
+
+def _rollback(cur: Any) -> None:
+    try:
+        cur.execute("ROLLBACK")
+    except Exception:  # the failed COMMIT may already have ended the transaction
+        pass

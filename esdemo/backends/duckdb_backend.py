@@ -1,0 +1,122 @@
+"""The DuckDB backend: a column store, fast at bulk reads and set-based SQL.
+
+Each thread gets its own cursor (DuckDB connections are not thread-safe,
+cursors are), so readers never wait for writers. Concurrent writers are
+sorted out by DuckDB's optimistic transactions: the loser's COMMIT fails
+with a TransactionException, which the shared append loop turns into a
+retry or a ConflictError (see ``base.py``).
+
+Events are immutable here not only by API but in the database: statement
+triggers refuse any UPDATE or DELETE on ``events``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import StoreLockedError
+from .base import SqlBackend
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position       BIGINT    PRIMARY KEY,   -- global order, gapless, from 1
+    stream_id      VARCHAR   NOT NULL,
+    version        BIGINT    NOT NULL,      -- order within the stream, from 1
+    type           VARCHAR   NOT NULL,
+    schema_version INTEGER   NOT NULL,
+    data           JSON      NOT NULL,
+    metadata       JSON      NOT NULL,
+    event_id       UUID      NOT NULL UNIQUE,
+    recorded_at    TIMESTAMP NOT NULL,      -- UTC
+    UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS streams (
+    stream_id VARCHAR PRIMARY KEY,
+    version   BIGINT  NOT NULL
+);
+CREATE TABLE IF NOT EXISTS immutability_guard (refused VARCHAR);
+CREATE TRIGGER IF NOT EXISTS events_refuse_update AFTER UPDATE ON events
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    INSERT INTO immutability_guard
+    SELECT error('events are immutable facts: UPDATE on events is refused. Append a new, correcting event instead.')
+    FROM old_rows;
+CREATE TRIGGER IF NOT EXISTS events_refuse_delete AFTER DELETE ON events
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    INSERT INTO immutability_guard
+    SELECT error('events are immutable facts: DELETE on events is refused. Append a new, compensating event instead.')
+    FROM old_rows;
+"""
+
+_INSERT_ONE = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_MANY = "INSERT INTO events SELECT " + ", ".join(f"unnest(${i})" for i in range(1, 10))
+
+
+class DuckDBBackend(SqlBackend):
+    name = "duckdb"
+    retryable = (duckdb.TransactionException, duckdb.ConstraintException)
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        try:
+            self._con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(_locked_message(self.path, str(exc))) from exc
+            raise
+        self._local = threading.local()
+        self._cursors: list[Any] = []
+        self._cursors_lock = threading.Lock()
+        self._con.execute(SCHEMA)
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._cursors_lock:
+                cur = self._con.cursor()
+                self._cursors.append(cur)
+            self._local.cursor = cur
+        yield cur
+
+    def insert_events(self, cur: Any, rows: list[tuple]) -> None:
+        if len(rows) == 1:
+            cur.execute(_INSERT_ONE, rows[0])
+        else:
+            cur.execute(_INSERT_MANY, [list(column) for column in zip(*rows)])
+
+    def to_db_time(self, when: datetime) -> datetime:
+        return when.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def from_db_time(self, value: datetime) -> datetime:
+        return value.replace(tzinfo=timezone.utc)
+
+    @property
+    def connection(self) -> Any:
+        """A DuckDB cursor for this thread, for SQL over the events table."""
+        with self.cursor() as cur:
+            return cur
+
+    def close(self) -> None:
+        with self._cursors_lock:
+            for cur in self._cursors:
+                cur.close()
+            self._cursors.clear()
+        self._con.close()
+
+
+def _locked_message(path: str, raw: str) -> str:
+    pid = re.search(r"PID (\d+)", raw)
+    holder = f"process {pid.group(1)}" if pid else "another process"
+    return (
+        f"The DuckDB file {path!r} is already open read-write in {holder}. DuckDB lets one process own a "
+        "file at a time. Close the store there (store.close(), or restart that notebook's kernel), "
+        "or give this process its own file or ':memory:'."
+    )

@@ -1,0 +1,54 @@
+"""Errors raised by the event store.
+
+Every error says what went wrong *and* what to do about it, because the
+person reading it is usually a learner in a notebook.
+"""
+
+from __future__ import annotations
+
+
+class EventStoreError(Exception):
+    """Base class for everything the event store raises on purpose."""
+
+
+class ConflictError(EventStoreError):
+    """Optimistic concurrency failed: the stream is not at the expected version.
+
+    The seed's ``ConflictException``. Someone else appended to the stream
+    between your read and your append. Nothing of yours was written.
+    """
+
+    def __init__(self, stream_id: str, expected: object, actual: int):
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"Conflict on stream {stream_id!r}: expected {_describe(expected)}, "
+            f"but it is at version {actual}. Another writer appended first; "
+            "nothing of yours was written. Reload the stream (or aggregate), "
+            "apply your command to the new state, and append again."
+        )
+
+
+class DuplicateEventError(EventStoreError):
+    """An event id is already stored, but not as an exact retry of this append."""
+
+
+class SerializationError(EventStoreError, TypeError):
+    """A value in ``data`` or ``metadata`` cannot be stored faithfully."""
+
+
+class StoreLockedError(EventStoreError):
+    """Another process holds the DuckDB file open for writing."""
+
+
+class StoreClosedError(EventStoreError):
+    """The store was closed; open a new ``EventStore`` to keep working."""
+
+
+def _describe(expected: object) -> str:
+    # Sentinels describe themselves (see events.ExpectedVersion).
+    description = getattr(expected, "description", None)
+    if description is not None:
+        return description
+    return f"version {expected}"

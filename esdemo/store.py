@@ -1,0 +1,228 @@
+"""The event store: an append-only log of immutable events, grouped in streams.
+
+The seed's contract, in Python::
+
+    store.append(stream_id, events, expected_version=...)   # Append
+    store.read(stream_id, from_version=1)                    # Read
+    store.subscribe(handler)                                 # Subscribe
+    ConflictError                                            # ConflictException
+
+Everything the caller passes is checked *before* the database is touched, so
+bad input raises a clear ``ValueError``/``TypeError`` and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .backends import BACKENDS
+from .backends.base import check_expected
+from .clock import utc_now
+from .errors import StoreClosedError
+from .events import ExpectedVersion, AppendResult, NewEvent, RecordedEvent
+from .serialization import dumps
+from .subscription import Handler, Subscription
+
+
+class EventStore:
+    """An event store on DuckDB (default) or SQLite.
+
+    >>> store = EventStore()                      # in memory, DuckDB
+    >>> store = EventStore("shop.duckdb")         # a file
+    >>> store = EventStore(backend="sqlite")      # the row-store backend
+
+    ``clock`` is a callable returning an aware ``datetime``; it is asked once
+    per append and stamps every event of that append. Pass a
+    :class:`~esdemo.clock.FakeClock` for reproducible timestamps.
+
+    One store object may be shared by several threads. Use it as a context
+    manager, or call :meth:`close`, to release the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, backend: str = "duckdb",
+                 clock: Callable[[], datetime] | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file path or ':memory:', got {type(path).__name__}")
+        if clock is not None and not callable(clock):
+            raise TypeError("clock must be a callable returning a timezone-aware datetime")
+        self._clock = clock or utc_now
+        self._backend = BACKENDS[backend](Path(path) if path != ":memory:" else path)
+        self._closed = False
+        self._appended = threading.Condition()
+        self._append_count = 0
+
+    @property
+    def backend(self) -> str:
+        """``"duckdb"`` or ``"sqlite"``."""
+        return self._backend.name
+
+    @property
+    def path(self) -> str:
+        return self._backend.path
+
+    # -- the contract -----------------------------------------------------------
+    def append(self, stream_id: str, events: Sequence[NewEvent], *,
+               expected_version: int | ExpectedVersion) -> AppendResult:
+        """Append ``events`` to ``stream_id`` atomically, if the stream is at ``expected_version``.
+
+        ``expected_version`` is the version you read (0: the stream must not
+        exist yet), or ``ANY``, ``NO_STREAM`` or ``STREAM_EXISTS``. If the
+        stream has moved on, :class:`~esdemo.errors.ConflictError` is raised
+        and nothing is written.
+
+        Returns the stream's new version and the global position of the last
+        event written. Appending the same events again (same ids, same
+        expected version) is a safe retry: it returns the first result.
+        An empty list writes nothing; it still checks the expected version.
+        """
+        _check_stream_id(stream_id)
+        _check_expected_version(expected_version)
+        encoded = _encode_events(events)
+        self._check_open()
+        if not encoded:
+            current = self._backend.stream_version(stream_id)
+            check_expected(stream_id, expected_version, current)
+            return AppendResult(version=current, position=self._backend.stream_position(stream_id))
+        now = self._clock()
+        if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError(f"the store's clock must return a timezone-aware datetime, it returned {now!r}")
+        result = self._backend.append(stream_id, encoded, expected_version, now)
+        with self._appended:
+            self._append_count += 1
+            self._appended.notify_all()
+        return result
+
+    def read(self, stream_id: str, from_version: int = 1, *, to_version: int | None = None) -> list[RecordedEvent]:
+        """The events of one stream, in version order, from ``from_version`` (to ``to_version``, inclusive)."""
+        _check_stream_id(stream_id)
+        _check_count("from_version", from_version, minimum=1)
+        if to_version is not None:
+            _check_count("to_version", to_version, minimum=0)
+        self._check_open()
+        return self._backend.read(stream_id, from_version, to_version)
+
+    def read_all(self, from_position: int = 1, limit: int | None = None) -> list[RecordedEvent]:
+        """Events of every stream in global order, from ``from_position``, at most ``limit`` of them."""
+        _check_count("from_position", from_position, minimum=1)
+        if limit is not None:
+            _check_count("limit", limit, minimum=0)
+        self._check_open()
+        return self._backend.read_all(from_position, limit)
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version: how many events it has (0 if it does not exist)."""
+        _check_stream_id(stream_id)
+        self._check_open()
+        return self._backend.stream_version(stream_id)
+
+    def head(self) -> int:
+        """The global position of the last event (0 when the store is empty)."""
+        self._check_open()
+        return self._backend.head()
+
+    def subscribe(self, handler: Handler, from_position: int = 1) -> Subscription:
+        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live."""
+        _check_count("from_position", from_position, minimum=1)
+        return Subscription(self, handler, from_position)
+
+    # -- SQL access for teaching and set-based work -------------------------------
+    def sql(self, query: str, params: Sequence[Any] = ()) -> Any:
+        """Run read-only SQL against the store's tables; returns a pandas DataFrame."""
+        self._check_open()
+        import pandas as pd
+
+        with self._backend.cursor() as cur:
+            result = cur.execute(query, list(params))
+            columns = [d[0] for d in result.description]
+            return pd.DataFrame(result.fetchall(), columns=columns)
+
+    @property
+    def connection(self) -> Any:
+        """The underlying DB-API connection (a per-thread DuckDB cursor, or the sqlite3 connection)."""
+        self._check_open()
+        return self._backend.connection
+
+    # -- lifecycle ------------------------------------------------------------
+    def close(self) -> None:
+        """Close the database. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self._backend.close()
+            self._wake_subscribers()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EventStore({self.path!r}, backend={self.backend!r})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{self!r} is closed; open a new EventStore to keep working.")
+
+    # -- used by Subscription -------------------------------------------------------
+    def _wake_subscribers(self) -> None:
+        with self._appended:
+            self._appended.notify_all()
+
+    def _wait_for_append(self, seen: int, timeout: float) -> None:
+        with self._appended:
+            if self._append_count == seen and not self._closed:
+                self._appended.wait(timeout)
+
+
+def _check_stream_id(stream_id: object) -> None:
+    if not isinstance(stream_id, str):
+        raise TypeError(f"stream_id must be a string such as 'Order-12345', got {type(stream_id).__name__}")
+    if not stream_id.strip():
+        raise ValueError("stream_id must not be empty or blank; name the stream, e.g. 'Account-123'")
+
+
+def _check_expected_version(expected: object) -> None:
+    if isinstance(expected, ExpectedVersion):
+        return
+    if expected is None or isinstance(expected, bool) or not isinstance(expected, int):
+        raise TypeError(
+            f"expected_version must be an int (the version you read; 0 for a new stream) or one of "
+            f"ANY, NO_STREAM, STREAM_EXISTS; got {expected!r}"
+        )
+    if expected < 0:
+        raise ValueError(f"expected_version must be >= 0 (0 means the stream must not exist yet), got {expected}")
+
+
+def _check_count(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _encode_events(events: object) -> list[tuple]:
+    if isinstance(events, NewEvent):
+        raise TypeError("events must be a list of NewEvent; got a single NewEvent, wrap it in a list: [event]")
+    if not isinstance(events, (list, tuple)):
+        raise TypeError(f"events must be a list of NewEvent, got {type(events).__name__}")
+    encoded, seen = [], set()
+    for index, event in enumerate(events):
+        if not isinstance(event, NewEvent):
+            raise TypeError(
+                f"events[{index}] is a {type(event).__name__}, not a NewEvent; "
+                "build it with NewEvent(type, data)"
+            )
+        if event.event_id in seen:
+            raise ValueError(f"events[{index}] repeats event id {event.event_id}; every event in a batch needs its own id")
+        seen.add(event.event_id)
+        data = dumps(event.data, f"events[{index}].data")
+        metadata = dumps(event.metadata, f"events[{index}].metadata")
+        encoded.append((event.event_id, event.type, event.schema_version, data, metadata))
+    return encoded

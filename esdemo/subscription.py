@@ -1,0 +1,106 @@
+"""Subscriptions: follow the global log, first catching up, then live.
+
+A subscription remembers the next position it has to deliver. ``poll()``
+hands every event from there up to the current head to the handler, in
+order, and returns how many it delivered: deterministic, which is what tests
+and notebooks want. ``start()`` runs the same loop in a background thread,
+woken up by every append of this store (and by a timer, for writers in
+other processes), which is what a live demo wants.
+
+If the handler raises, the subscription stops *at* that event: it will be
+delivered again on the next poll, never skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .events import RecordedEvent
+
+if TYPE_CHECKING:
+    from .store import EventStore
+
+Handler = Callable[[RecordedEvent], object]
+
+
+class Subscription:
+    """Deliver events from ``from_position`` on to ``handler``; see the module docstring."""
+
+    def __init__(self, store: EventStore, handler: Handler, from_position: int = 1, batch_size: int = 1000):
+        if not callable(handler):
+            raise TypeError(f"handler must be callable (it receives each RecordedEvent), got {type(handler).__name__}")
+        self._store = store
+        self._handler = handler
+        self.next_position = from_position
+        self.batch_size = batch_size
+        self.error: BaseException | None = None
+        self._poll_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def position(self) -> int:
+        """The position of the last event delivered (0 before the first)."""
+        return self.next_position - 1
+
+    def poll(self) -> int:
+        """Deliver everything new, in order; return how many events were delivered."""
+        delivered = 0
+        with self._poll_lock:
+            while True:
+                batch = self._store.read_all(self.next_position, limit=self.batch_size)
+                for event in batch:
+                    self._handler(event)
+                    self.next_position = event.position + 1
+                    delivered += 1
+                if len(batch) < self.batch_size:
+                    return delivered
+
+    # -- live mode -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, interval: float = 0.05) -> Subscription:
+        """Poll in a background thread until :meth:`stop`; returns ``self``.
+
+        If the handler raises, the thread stops and keeps the exception in
+        :attr:`error`; the failed event is delivered again once restarted.
+        """
+        if self.running:
+            return self
+        self.error = None
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(interval,), name="esdemo-subscription", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background thread (if any) and wait for it to finish."""
+        self._stop.set()
+        self._store._wake_subscribers()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            seen = self._store._append_count
+            try:
+                self.poll()
+            except BaseException as exc:  # keep it for the caller; do not die silently
+                self.error = exc
+                return
+            self._store._wait_for_append(seen, interval)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "idle"
+        return f"<Subscription at position {self.position}, {state}>"

@@ -1,0 +1,97 @@
+"""Subscribe: catch up, then follow live; deterministic with poll(), live with start()."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from esdemo import NewEvent
+
+
+def fill(store, stream: str, count: int, start_version: int = 0) -> None:
+    store.append(stream, [NewEvent("E", {"n": start_version + i}) for i in range(count)], expected_version=start_version)
+
+
+def test_poll_catches_up_then_delivers_only_what_is_new(store):
+    fill(store, "a", 3)
+    fill(store, "b", 2)
+    seen = []
+    sub = store.subscribe(seen.append)
+    assert sub.poll() == 5
+    assert [e.position for e in seen] == [1, 2, 3, 4, 5]
+    assert sub.poll() == 0
+    fill(store, "a", 2, start_version=3)
+    assert sub.poll() == 2
+    assert [e.position for e in seen] == [1, 2, 3, 4, 5, 6, 7] and sub.position == 7
+
+
+def test_subscribe_from_a_position(store):
+    fill(store, "a", 4)
+    seen = []
+    store.subscribe(seen.append, from_position=3).poll()
+    assert [e.position for e in seen] == [3, 4]
+
+
+def test_poll_delivers_more_than_one_batch(store):
+    fill(store, "a", 25)
+    seen = []
+    sub = store.subscribe(seen.append)
+    sub.batch_size = 10
+    assert sub.poll() == 25 and len(seen) == 25
+
+
+def test_a_failing_handler_stops_at_the_event_and_gets_it_again(store):
+    fill(store, "a", 3)
+    seen, fail_on = [], {2}
+
+    def handler(event):
+        if event.position in fail_on:
+            raise RuntimeError("handler bug")
+        seen.append(event.position)
+
+    sub = store.subscribe(handler)
+    with pytest.raises(RuntimeError):
+        sub.poll()
+    assert seen == [1] and sub.position == 1
+    fail_on.clear()
+    assert sub.poll() == 2
+    assert seen == [1, 2, 3]
+
+
+def test_background_subscription_follows_live_appends(store):
+    received, got_all = [], threading.Event()
+
+    def handler(event):
+        received.append(event.position)
+        if len(received) == 6:
+            got_all.set()
+
+    fill(store, "a", 2)
+    with store.subscribe(handler).start(interval=5.0) as sub:  # long interval: woken by appends
+        fill(store, "a", 2, start_version=2)
+        fill(store, "b", 2)
+        assert got_all.wait(timeout=10)
+        assert sub.running
+    assert not sub.running
+    assert received == [1, 2, 3, 4, 5, 6]
+
+
+def test_background_subscription_keeps_the_error(store):
+    fill(store, "a", 1)
+
+    def handler(event):
+        raise ValueError("bad projection")
+
+    sub = store.subscribe(handler).start(interval=0.01)
+    deadline = time.monotonic() + 10
+    while sub.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert isinstance(sub.error, ValueError) and sub.position == 0
+    sub.stop()
+
+
+def test_handler_must_be_callable(store):
+    with pytest.raises(TypeError, match="callable"):
+        store.subscribe("print")
