@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,22 @@ class EventStore:
             result = cur.execute(query, list(params))
             columns = [d[0] for d in result.description]
             return pd.DataFrame(result.fetchall(), columns=columns)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """One database transaction next to the log, for snapshots, read models and checkpoints.
+
+        Yields a DB-API cursor; commits when the block ends, rolls back if it raises::
+
+            with store.transaction() as cur:
+                cur.execute("UPDATE order_summary SET status = 'paid' WHERE order_id = ?", [order_id])
+                cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, name])
+
+        Events themselves are only ever written by :meth:`append`.
+        """
+        self._check_open()
+        with self._backend.transaction() as cur:
+            yield cur
 
     @property
     def connection(self) -> Any:

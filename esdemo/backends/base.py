@@ -176,6 +176,18 @@ class SqlBackend:
                     "a retry must resend the whole original batch, unchanged."
                 )
 
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside one write transaction: COMMIT on success, ROLLBACK on any error."""
+        with self.cursor() as cur:
+            cur.execute(self.begin_write)
+            try:
+                yield cur
+            except BaseException:
+                _rollback(cur)
+                raise
+            cur.execute("COMMIT")
+
     # -- reading -------------------------------------------------------------------
     def read(self, stream_id: str, from_version: int, to_version: int | None) -> list[RecordedEvent]:
         sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? AND version >= ?"

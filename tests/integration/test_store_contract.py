@@ -366,6 +366,19 @@ def test_unknown_backend_is_refused():
         EventStore(backend="postgres")
 
 
+# -- transactions next to the log ----------------------------------------------------------
+
+def test_transaction_commits_on_success_and_rolls_back_on_error(store):
+    with store.transaction() as cur:
+        cur.execute("CREATE TABLE view_rows (k VARCHAR PRIMARY KEY, v INTEGER)")
+        cur.execute("INSERT INTO view_rows VALUES ('a', 1)")
+    with pytest.raises(RuntimeError):
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO view_rows VALUES ('b', 2)")
+            raise RuntimeError("handler failed half-way")
+    assert store.sql("SELECT k, v FROM view_rows").values.tolist() == [["a", 1]]
+
+
 # -- lifecycle --------------------------------------------------------------------------
 
 def test_file_store_keeps_events_across_close_and_reopen(backend, store_file):
