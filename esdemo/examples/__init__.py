@@ -1,0 +1,10 @@
+"""The example domains every notebook uses, built only on the core.
+
+* :mod:`esdemo.examples.bank`: an event-sourced ``Account`` (the seed's account 123).
+* :mod:`esdemo.examples.orders`: an event-sourced ``Order`` (the seed's Order-12345),
+  with a V1 payment event that needs an upcaster.
+* :mod:`esdemo.examples.catalog`: the seed's CQRS product catalog, *without*
+  event sourcing: a products table plus an outbox that publishes its events.
+
+Importing a module registers its events in ``esdemo.domain.default_registry``.
+"""

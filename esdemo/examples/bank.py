@@ -1,0 +1,109 @@
+"""The seed's bank account, event-sourced.
+
+Account 123's log, and the state it replays to::
+
+    1  AccountOpened($0)
+    2  MoneyDeposited($200)
+    3  MoneyWithdrawn($50)        balance = $0 + $200 - $50 = $150
+
+>>> account = Account.open("123", owner="Ada")
+>>> account.deposit(Decimal("200"))
+>>> account.withdraw(Decimal("50"))
+>>> account.balance
+Decimal('150')
+
+The balance is never stored: it is what ``apply`` makes of the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..aggregate import Aggregate, DomainError
+from ..domain import DomainEvent, domain_event
+from .money import money
+
+
+@domain_event("AccountOpened")
+@dataclass(frozen=True, slots=True)
+class AccountOpened(DomainEvent):
+    """The account exists, with its owner and opening balance."""
+
+    account_id: str
+    owner: str
+    opening_balance: Decimal
+
+
+@domain_event("MoneyDeposited")
+@dataclass(frozen=True, slots=True)
+class MoneyDeposited(DomainEvent):
+    """Money came into the account."""
+
+    account_id: str
+    amount: Decimal
+
+
+@domain_event("MoneyWithdrawn")
+@dataclass(frozen=True, slots=True)
+class MoneyWithdrawn(DomainEvent):
+    """Money left the account."""
+
+    account_id: str
+    amount: Decimal
+
+
+class InsufficientFundsError(DomainError):
+    """A withdrawal larger than the balance: this bank allows no overdraft."""
+
+
+class Account(Aggregate):
+    """A bank account; stream ``Account-<id>``. Commands: :meth:`open`, :meth:`deposit`, :meth:`withdraw`."""
+
+    def __init__(self, id: str | int):
+        super().__init__(id)
+        self.owner: str | None = None
+        self.balance = Decimal("0")
+        self.is_open = False
+
+    # -- commands: validate, then record ------------------------------------------------
+    @classmethod
+    def open(cls, account_id: str | int, owner: str, opening_balance: Decimal = Decimal("0")) -> Account:
+        """Open a new account (save it with a ``Repository``)."""
+        if not isinstance(owner, str) or not owner.strip():
+            raise DomainError(f"an account needs an owner's name, got {owner!r}")
+        account = cls(account_id)
+        account.record(AccountOpened(account.id, owner, money(opening_balance, "the opening balance", allow_zero=True)))
+        return account
+
+    def deposit(self, amount: Decimal) -> None:
+        """Put ``amount`` (a positive Decimal) into the account."""
+        self._require_open()
+        self.record(MoneyDeposited(self.id, money(amount, "a deposit")))
+
+    def withdraw(self, amount: Decimal) -> None:
+        """Take ``amount`` out; refused with :class:`InsufficientFundsError` if the balance is too low."""
+        self._require_open()
+        amount = money(amount, "a withdrawal")
+        if amount > self.balance:
+            raise InsufficientFundsError(
+                f"Cannot withdraw ${amount} from account {self.id}: the balance is ${self.balance} "
+                f"and overdraft is not allowed."
+            )
+        self.record(MoneyWithdrawn(self.id, amount))
+
+    def _require_open(self) -> None:
+        if not self.is_open:
+            raise DomainError(f"account {self.id} is not open; open it first with Account.open({self.id!r}, owner=...)")
+
+    # -- the only place state changes ------------------------------------------------------
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case MoneyDeposited(amount=amount):
+                self.balance += amount
+            case MoneyWithdrawn(amount=amount):
+                self.balance -= amount
+            case AccountOpened(owner=owner, opening_balance=opening_balance):
+                self.owner, self.balance, self.is_open = owner, opening_balance, True
+            case _:
+                super().apply(event)
