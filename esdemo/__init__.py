@@ -6,6 +6,12 @@ The public names, grouped by layer:
   :class:`AppendResult`, the expected versions ``ANY``, ``NO_STREAM``,
   ``STREAM_EXISTS``, and its errors;
 * clocks and ids for reproducible runs: :class:`FakeClock`, :func:`seeded_ids`.
+* the write side (aggregates): :class:`DomainEvent`, :func:`domain_event`,
+  :class:`EventRegistry`, ``default_registry``, :class:`Upcasters`,
+  :func:`copy_and_transform`, :class:`Aggregate`, :class:`DomainError`,
+  :class:`Repository`, :class:`SnapshotStore`, :class:`Snapshot` and their errors
+  :class:`UnknownEventTypeError`, :class:`EventDecodeError`, :class:`UpcastError`,
+  :class:`AggregateNotFoundError`.
 """
 
 from .clock import FakeClock, utc_now
@@ -21,8 +27,30 @@ from .events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, ExpectedVersion
 from .ids import seeded_ids
 from .store import EventStore
 from .subscription import Subscription
+from .aggregate import Aggregate, DomainError
+from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
+from .repository import AggregateNotFoundError, Repository
+from .snapshots import Snapshot, SnapshotStore
+from .upcasting import Upcasters, UpcastError, copy_and_transform
 
 __all__ = [
+    # the write side (aggregates)
+    "Aggregate",
+    "AggregateNotFoundError",
+    "DomainError",
+    "DomainEvent",
+    "EventDecodeError",
+    "EventRegistry",
+    "Repository",
+    "Snapshot",
+    "SnapshotStore",
+    "UnknownEventTypeError",
+    "UpcastError",
+    "Upcasters",
+    "copy_and_transform",
+    "default_registry",
+    "domain_event",
+    # the event store
     "ANY",
     "NO_STREAM",
     "STREAM_EXISTS",
