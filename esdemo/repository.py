@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from .aggregate import Aggregate
 from .domain import EventRegistry, default_registry
-from .events import AppendResult, RecordedEvent
+from .events import NO_STREAM, AppendResult, RecordedEvent
 from .snapshots import Snapshot, SnapshotStore
 from .store import EventStore
 
@@ -139,7 +139,8 @@ class Repository(Generic[A]):
         new = [encode(event, event_id=next_id() if next_id else None, metadata=metadata)
                for event in aggregate.pending_events]
         before = aggregate.version
-        result = self.store.append(aggregate.stream_id, new, expected_version=before)
+        # A new aggregate expects no stream: "account 123 already exists" is a conflict too.
+        result = self.store.append(aggregate.stream_id, new, expected_version=before or NO_STREAM)
         aggregate.mark_saved(result.version)
         every = self.snapshot_every
         if every and new and result.version // every > before // every:
