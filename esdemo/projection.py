@@ -1,0 +1,193 @@
+"""Projections: event handlers that build read models, exactly once.
+
+The seed's definition, in Python::
+
+    class OrderSummary(Projection):
+        name = "order_summary"
+        event_types = {"OrderCreated", "ItemAdded", "OrderPaid"}
+
+        def handle(self, event, recorded, view):
+            match event:
+                case OrderCreated():
+                    view.insert({"order_id": event.order_id, "status": "created", "total": Decimal(0)})
+                case ItemAdded():
+                    view.update(event.order_id, total=view[event.order_id]["total"] + event.price)
+                case OrderPaid():
+                    view.update(event.order_id, status="paid", paid_at=recorded.recorded_at)
+
+``event`` is the decoded domain event (the projection's :meth:`Projection.decode`,
+by default the registry's, which runs the upcasters first), ``recorded`` is
+the :class:`~esdemo.events.RecordedEvent` envelope (its ``position`` and
+``recorded_at``, the seed's ``event.timestamp``), and ``view`` is the
+:class:`~esdemo.view_rows.ViewRows` of the read model.
+
+**Exactly once.** A projection keeps a *checkpoint*: the position of the last
+event it applied. Events are applied in batches, and a batch's changes to
+the view and its new checkpoint are committed together, in one step of the
+view's storage (:class:`ViewStorage`): one database transaction for a
+DuckDB table, one swap of ``(rows, checkpoint)`` for an in-memory view. So
+after a crash, or an exception in a handler, the view and the checkpoint
+are both where they were before the batch: the next run starts after the
+checkpoint and applies each event once, none twice, none skipped.
+:class:`~esdemo.projection_runner.ProjectionRunner` feeds a projection.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .events import RecordedEvent
+from .view_rows import ViewRows
+
+if TYPE_CHECKING:
+    from .store import EventStore
+
+
+class ProjectionError(Exception):
+    """A projection could not apply an event; nothing of the failed batch was kept."""
+
+
+class ProjectionConflictError(ProjectionError):
+    """Another writer changed the view or its checkpoint during the batch (a second runner,
+    or a rebuild switching tables). Nothing of the batch was kept; running again is safe."""
+
+
+class ProjectionTimeoutError(ProjectionError, TimeoutError):
+    """``wait_for`` gave up: the view did not reach the position in time."""
+
+
+@dataclass
+class Batch:
+    """One unit of work on a view: the rows a handler writes to, and the checkpoint.
+
+    ``position`` starts at the committed checkpoint; the runner moves it
+    forward as it applies events, and the storage commits it with ``rows``.
+    ``cursor`` is the open database transaction for SQL storages (``None``
+    otherwise); set-based rebuilds write through it.
+    """
+
+    rows: ViewRows
+    position: int
+    target: Any = None
+    cursor: Any = None
+    start: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.start = self.position
+
+
+class ViewStorage(ABC):
+    """Where a read model lives, and its checkpoint with it.
+
+    Implementations: :class:`~esdemo.sql_views.SqlTable` (a table in the
+    store's database, the default), :class:`~esdemo.memory_views.Documents`
+    and :class:`~esdemo.memory_views.DataFrameTable` (in memory).
+
+    A storage holds *generations* ("targets") of its view: the live one, and
+    during a rebuild a new one being filled next to it. ``batch(target)``
+    works on a given generation (default: the live one) and, with
+    ``activate=True``, makes it the live one in the same commit.
+    """
+
+    @abstractmethod
+    def attach(self, store: EventStore, name: str) -> None:
+        """Bind to ``store`` under the view name ``name``; create the live generation if missing."""
+
+    @abstractmethod
+    def position(self, target: Any = None) -> int:
+        """The committed checkpoint of ``target`` (default: the live generation); 0 before any event."""
+
+    @abstractmethod
+    def batch(self, target: Any = None, *, activate: bool = False) -> AbstractContextManager[Batch]:
+        """A unit of work: commit the batch's rows and position together on success, nothing on error."""
+
+    @abstractmethod
+    def new_target(self) -> Any:
+        """Create an empty generation next to the live one (checkpoint 0), invisible to readers."""
+
+    @abstractmethod
+    def drop_target(self, target: Any) -> None:
+        """Throw away a generation that was never made live (a failed or abandoned rebuild)."""
+
+    @property
+    @abstractmethod
+    def live_target(self) -> Any:
+        """The generation readers see now."""
+
+
+class Projection(ABC):
+    """An event handler that builds one read model; see the module docstring.
+
+    Class attributes:
+
+    * ``name``: the view's name (its table or view name, and its checkpoint's);
+    * ``event_types``: the type names it handles. Other events are not even
+      decoded, but the checkpoint still moves past them. ``None``: all types;
+    * ``registry``: the :class:`~esdemo.domain.EventRegistry` that decodes
+      events (``None``: handlers receive the ``RecordedEvent`` itself).
+
+    Pass ``storage=`` to keep the same view somewhere else; by default
+    :meth:`default_storage` decides.
+    """
+
+    name: ClassVar[str]
+    event_types: ClassVar[Iterable[str] | None] = None
+    registry: ClassVar[Any] = None
+
+    def __init__(self, storage: ViewStorage | None = None):
+        name = getattr(type(self), "name", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{type(self).__name__} must set a class attribute name = '...' (the view's name)")
+        if storage is not None and not isinstance(storage, ViewStorage):
+            raise TypeError(f"storage must be a ViewStorage such as SqlTable(...) or Documents(...), got {storage!r}")
+        self.storage = storage if storage is not None else self.default_storage()
+        types = type(self).event_types
+        self._types = None if types is None else frozenset(types)
+
+    def default_storage(self) -> ViewStorage:
+        """The storage used when none is passed; subclasses say where their view lives."""
+        raise TypeError(f"{type(self).__name__} has no default storage: pass storage=SqlTable(...) or Documents(...)")
+
+    def wants(self, event_type: str) -> bool:
+        """Does this projection handle events of this type?"""
+        return self._types is None or event_type in self._types
+
+    def decode(self, recorded: RecordedEvent) -> Any:
+        """Turn the stored event into what ``handle`` matches on (via ``registry``, upcasting first)."""
+        return recorded if self.registry is None else self.registry.decode(recorded)
+
+    @abstractmethod
+    def handle(self, event: Any, recorded: RecordedEvent, view: ViewRows) -> None:
+        """Apply one event to the view. Raise to refuse it: the whole batch is then undone."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} in {type(self.storage).__name__}>"
+
+
+def apply_events(projection: Projection, batch: Batch, events: Iterable[RecordedEvent], decoder: Any = None) -> int:
+    """Apply ``events`` to ``batch`` in order, moving ``batch.position``; returns how many were processed.
+
+    A failure is re-raised as :class:`ProjectionError` naming the event, from
+    inside the batch, so the storage throws the whole batch away.
+    """
+    decode = decoder or projection.decode
+    count = 0
+    for recorded in events:
+        if projection.wants(recorded.type):
+            try:
+                projection.handle(decode(recorded), recorded, batch.rows)
+            except Exception as exc:
+                raise ProjectionError(
+                    f"{projection.name} failed on the event at position {recorded.position} ({recorded.type}, "
+                    f"stream {recorded.stream_id!r}, version {recorded.version}): {exc!r}. Nothing of this batch "
+                    f"was kept; the checkpoint stays at {batch.start}. Fix the handler (or the upcaster) and run "
+                    "again: the event will be delivered again."
+                ) from exc
+        batch.position = recorded.position
+        count += 1
+    return count
+

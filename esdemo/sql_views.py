@@ -1,0 +1,282 @@
+"""Read models as tables in the event store's own database (DuckDB or SQLite).
+
+Three things live next to the ``events`` table:
+
+* the view's rows, in a *generation* table ``<name>_<n>`` (``order_summary_1``);
+* ``checkpoints(name, position)``: the last event applied to each generation;
+* ``read_models(name, live_table, next_generation)``: which generation is live.
+
+Readers never name a generation: they query the SQL view ``<name>``
+(``SELECT * FROM order_summary``), which points at the live table. A batch
+writes its rows *and* its checkpoint in one transaction of the store
+(:meth:`~esdemo.store.EventStore.transaction`), so the two never disagree.
+A blue/green rebuild fills ``<name>_<n+1>`` beside the live table, then, in
+one transaction, re-points the view, records the new live table and drops
+the old one. DuckDB and SQLite both have transactional DDL, so a reader
+sees the old table or the new one, never a half-built one.
+
+Values: ``DECIMAL`` columns keep ``Decimal`` exact, ``TIMESTAMP`` columns
+store UTC (aware datetimes go in, aware UTC datetimes come out), ``DATE``
+columns hold dates. Other types pass through as the database returns them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from .projection import Batch, ProjectionConflictError, ProjectionError, ViewStorage
+from .view_rows import Key, ViewRows
+
+if TYPE_CHECKING:
+    from .store import EventStore
+
+META = (
+    "CREATE TABLE IF NOT EXISTS read_models (name VARCHAR PRIMARY KEY, live_table VARCHAR NOT NULL, "
+    "next_generation INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checkpoints (name VARCHAR PRIMARY KEY, position BIGINT NOT NULL)",
+)
+# What DuckDB raises when two transactions write the same rows (checkpoint, view keys): MVCC write conflicts.
+# A view table has no constraint but its primary key, and a batch writes each key once, so a constraint
+# error can only come from a concurrent writer. (SQLite serializes writers; it never gets here.)
+_CONFLICTS = (duckdb.TransactionException, duckdb.ConstraintException)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class SqlTable(ViewStorage):
+    """A read model kept in a table of the store's database: the default storage.
+
+    >>> SqlTable(key="order_id", columns={"order_id": "VARCHAR", "status": "VARCHAR",
+    ...                                   "total": "DECIMAL(18, 2)", "paid_at": "TIMESTAMP"})
+
+    ``key`` (a column, or a tuple of columns) is the table's primary key.
+    """
+
+    def __init__(self, *, key: str | tuple[str, ...], columns: Mapping[str, str]):
+        if not isinstance(columns, Mapping) or not columns:
+            raise TypeError("columns must be a dict of column name -> SQL type, e.g. {'order_id': 'VARCHAR'}")
+        for column, sql_type in columns.items():
+            _check_identifier(column, "column name")
+            if not isinstance(sql_type, str) or "TZ" in sql_type.upper() or "ZONE" in sql_type.upper():
+                raise ValueError(f"column {column!r} has type {sql_type!r}; use TIMESTAMP (UTC) rather than a zoned type")
+        self.columns = dict(columns)
+        self.key = (key,) if isinstance(key, str) else tuple(key)
+        ViewRows("check", self.key, self.columns)  # refuses a key that is not among the columns
+        self._kinds = {column: _kind(sql_type) for column, sql_type in self.columns.items()}
+        self._store: EventStore | None = None
+        self._name = ""
+        self._mismatch: str | None = None
+
+    # -- ViewStorage ----------------------------------------------------------------------
+    def attach(self, store: EventStore, name: str) -> None:
+        if self._store is not None:
+            if self._store is store and self._name == name:
+                return
+            raise ValueError(f"this SqlTable already holds {self._name!r} in {self._store!r}; make a new projection object")
+        _check_identifier(name, "view name")
+        self._store, self._name = store, name
+        try:
+            self._create_meta(store, name)
+        except BaseException:
+            self._store, self._name = None, ""
+            raise
+
+    def _create_meta(self, store: EventStore, name: str) -> None:
+        with store.transaction() as cur:
+            for statement in META:
+                cur.execute(statement)
+            row = cur.execute("SELECT live_table FROM read_models WHERE name = ?", [name]).fetchone()
+            if row is None:
+                table = f"{name}_1"
+                self._create(cur, table)
+                cur.execute("INSERT INTO read_models VALUES (?, ?, 2)", [name, table])
+                cur.execute(f"CREATE VIEW {name} AS SELECT * FROM {table}")
+            else:
+                stored = [d[0] for d in cur.execute(f"SELECT * FROM {row[0]} LIMIT 0").description]
+                if stored != list(self.columns):
+                    self._mismatch = (
+                        f"the stored view {name!r} (table {row[0]}) has columns {stored}, but the projection now "
+                        f"declares {list(self.columns)}. Rebuild it: esdemo.rebuild(store, projection)."
+                    )
+
+    def position(self, target: str | None = None) -> int:
+        with self._transaction() as cur:
+            return self._checkpoint(cur, target or self._live(cur))
+
+    @property
+    def live_target(self) -> str:
+        """The live generation table, e.g. ``"order_summary_2"``."""
+        with self._transaction() as cur:
+            return self._live(cur)
+
+    @contextmanager
+    def batch(self, target: str | None = None, *, activate: bool = False) -> Iterator[Batch]:
+        try:
+            with self._transaction() as cur:
+                table = target or self._live(cur)
+                if target is None and self._mismatch:
+                    raise ProjectionError(self._mismatch)
+                start = self._checkpoint(cur, table)
+                rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._load(cur, table, key))
+                batch = Batch(rows, start, table, cur)
+                yield batch
+                self._write(cur, table, rows)
+                if batch.position != start:
+                    cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [batch.position, table])
+                if activate:
+                    self._activate(cur, table)
+        except _CONFLICTS as exc:
+            raise ProjectionConflictError(
+                f"another transaction changed {self._name!r} or its checkpoint at the same time (a second runner, "
+                f"or a rebuild switching tables); nothing of this batch was kept. Run it again. ({exc})"
+            ) from exc
+
+    def new_target(self) -> str:
+        with self._transaction() as cur:
+            (generation,) = cur.execute("SELECT next_generation FROM read_models WHERE name = ?", [self._name]).fetchone()
+            cur.execute("UPDATE read_models SET next_generation = ? WHERE name = ?", [generation + 1, self._name])
+            table = f"{self._name}_{generation}"
+            self._create(cur, table)
+        return table
+
+    def drop_target(self, target: str) -> None:
+        with self._transaction() as cur:
+            if target == self._live(cur):
+                raise ValueError(f"{target} is the live table of {self._name!r}; only a table never switched to can be dropped")
+            cur.execute(f"DROP TABLE IF EXISTS {_checked(target)}")
+            cur.execute("DELETE FROM checkpoints WHERE name = ?", [target])
+
+    # -- reading, for queries ----------------------------------------------------------------
+    def query(self, where: str = "", params: list[Any] | tuple[Any, ...] = (), *, order_by: str | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows of the live view as dicts, with typed values: ``query("customer_id = ?", ["c-1"], order_by="order_id")``."""
+        sql = f"SELECT * FROM {self._name}" + (f" WHERE {where}" if where else "")
+        sql += (f" ORDER BY {order_by}" if order_by else "") + (f" LIMIT {int(limit)}" if limit is not None else "")
+        with self._transaction() as cur:
+            result = cur.execute(sql, [self._to_db(None, p) for p in params])
+            names = [d[0] for d in result.description]
+            return [self._from_db_row(names, row) for row in result.fetchall()]
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        if self._store is None:
+            raise ProjectionError("this SqlTable is not attached to a store yet: run a ProjectionRunner on it first")
+        with self._store.transaction() as cur:
+            yield cur
+
+    def _live(self, cur: Any) -> str:
+        return cur.execute("SELECT live_table FROM read_models WHERE name = ?", [self._name]).fetchone()[0]
+
+    def _checkpoint(self, cur: Any, table: str) -> int:
+        row = cur.execute("SELECT position FROM checkpoints WHERE name = ?", [table]).fetchone()
+        if row is None:
+            raise ProjectionError(f"{table} is not a generation of {self._name!r} (it was dropped, or never created)")
+        return row[0]
+
+    def _create(self, cur: Any, table: str) -> None:
+        columns = ", ".join(f"{name} {self._ddl_type(name)}" for name in self.columns)
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({', '.join(self.key)}))")
+        cur.execute("DELETE FROM checkpoints WHERE name = ?", [table])
+        cur.execute("INSERT INTO checkpoints VALUES (?, 0)", [table])
+
+    def _ddl_type(self, column: str) -> str:
+        # SQLite has no decimal type: its NUMERIC affinity would turn '9.99' into a float. Text stays exact.
+        if self._store.backend == "sqlite" and self._kinds[column] == "decimal":
+            return "TEXT"
+        return self.columns[column]
+
+    def _activate(self, cur: Any, table: str) -> None:
+        old = self._live(cur)
+        cur.execute(f"DROP VIEW IF EXISTS {self._name}")
+        cur.execute(f"CREATE VIEW {self._name} AS SELECT * FROM {table}")
+        cur.execute("UPDATE read_models SET live_table = ? WHERE name = ?", [table, self._name])
+        if old != table:
+            cur.execute(f"DROP TABLE {old}")
+            cur.execute("DELETE FROM checkpoints WHERE name = ?", [old])
+        self._mismatch = None
+
+    def _load(self, cur: Any, table: str, key: Key) -> dict[str, Any] | None:
+        values = key if len(self.key) > 1 else (key,)
+        where = " AND ".join(f"{name} = ?" for name in self.key)
+        result = cur.execute(f"SELECT * FROM {table} WHERE {where}",
+                             [self._to_db(name, value) for name, value in zip(self.key, values)])
+        row = result.fetchone()
+        return None if row is None else self._from_db_row([d[0] for d in result.description], row)
+
+    def _write(self, cur: Any, table: str, rows: ViewRows) -> None:
+        written, removed = rows.changes()
+        where = " AND ".join(f"{name} = ?" for name in self.key)
+        for key in removed:
+            values = key if len(self.key) > 1 else (key,)
+            cur.execute(f"DELETE FROM {table} WHERE {where}", [self._to_db(n, v) for n, v in zip(self.key, values)])
+        if not written:
+            return
+        names = list(self.columns)
+        if self._store.backend == "duckdb":
+            # One statement for the whole batch: a column store is slow at row-by-row writes.
+            select = ", ".join(f"CAST(unnest(${i}) AS {self.columns[n]})" for i, n in enumerate(names, start=1))
+            params = [[self._to_db(n, row[n]) for row in written] for n in names]
+            cur.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) SELECT {select}", params)
+        else:
+            marks = ", ".join("?" * len(names))
+            cur.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) VALUES ({marks})",
+                            [[self._to_db(n, row[n]) for n in names] for row in written])
+
+    def _to_db(self, column: str | None, value: Any) -> Any:
+        if isinstance(value, datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"{self._name}.{column}: naive datetime {value!r}; views store instants, use an aware one")
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            return value if self._store.backend == "duckdb" else value.strftime(_SQLITE_TIME)
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, date) and self._store.backend != "duckdb":
+            return value.isoformat()
+        return value
+
+    def _from_db_row(self, names: list[str], row: tuple) -> dict[str, Any]:
+        return {name: _from_db(self._kinds.get(name), value) for name, value in zip(names, row)}
+
+    def __repr__(self) -> str:
+        where = f"{self._name!r} in {self._store!r}" if self._store is not None else "not attached"
+        return f"<SqlTable {where}, key {self.key}>"
+
+
+def _kind(sql_type: str) -> str | None:
+    upper = sql_type.upper()
+    for prefix, kind in (("DECIMAL", "decimal"), ("NUMERIC", "decimal"), ("TIMESTAMP", "timestamp"), ("DATE", "date")):
+        if upper.startswith(prefix):
+            return kind
+    return None
+
+
+def _from_db(kind: str | None, value: Any) -> Any:
+    if value is None or kind is None:
+        return value
+    if kind == "decimal":
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    if kind == "timestamp":
+        value = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+    if kind == "date" and not isinstance(value, date):
+        return date.fromisoformat(value)
+    return value
+
+
+def _check_identifier(name: object, what: str) -> None:
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(f"{what} must be a plain SQL identifier (letters, digits, _), got {name!r}")
+
+
+def _checked(name: str) -> str:
+    _check_identifier(name, "table name")
+    return name

@@ -1,0 +1,226 @@
+"""ProjectionRunner: checkpoints committed with the view, exactly once, on every storage and both backends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from projection_kit import STORAGES, Tally, expected_rows, fill, make_storage, rows_of
+
+from esdemo import EventStore, NewEvent
+from esdemo.projection import ProjectionConflictError, ProjectionError
+from esdemo.projection_runner import ProjectionRunner
+from esdemo.sql_views import SqlTable
+
+
+
+@pytest.fixture(params=STORAGES)
+def kind(request) -> str:
+    """Where the view lives: a SQL table, a dict of documents, or a DataFrame."""
+    return request.param
+
+
+def test_catch_up_applies_every_event_once_and_moves_the_checkpoint_to_the_head(store, kind):
+    fill(store)
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), batch_size=5)
+    assert runner.position == 0
+    assert runner.catch_up() == store.head()
+    assert runner.position == store.head()
+    assert rows_of(runner.projection) == expected_rows(store)
+    assert runner.catch_up() == 0
+
+
+def test_run_once_applies_one_batch_and_ignored_types_still_move_the_checkpoint(store, kind):
+    fill(store, streams=1, per_stream=3)            # Added, Noise, Added, Noise, Added, Noise
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), batch_size=2)
+    assert runner.run_once() == 2 and runner.position == 2
+    assert [r["events"] for r in rows_of(runner.projection)] == [1]
+    assert runner.run_once() == 2 and runner.run_once() == 2 and runner.run_once() == 0
+    assert runner.position == 6
+    assert [r["events"] for r in rows_of(runner.projection)] == [3]
+
+
+def test_a_handler_failing_half_way_leaves_view_and_checkpoint_untouched_and_a_rerun_applies_it_once(store, kind):
+    fill(store, streams=2, per_stream=3)            # 9 events; positions 4 and 5 are s0 and s1 of round 2
+    projection = Tally(make_storage(kind), fail_at=5)
+    runner = ProjectionRunner(store, projection, batch_size=3)
+    assert runner.run_once() == 3
+    before_rows, before_position = rows_of(projection), runner.position
+    with pytest.raises(ProjectionError, match=r"position 5 .*checkpoint stays at 3") as failure:
+        runner.run_once()                           # batch 4..6: applies 4, writes 5 and raises
+    assert isinstance(failure.value.__cause__, RuntimeError)
+    assert rows_of(projection) == before_rows and runner.position == before_position
+    with pytest.raises(ProjectionError):
+        runner.catch_up()                           # still failing: still nothing kept
+    assert rows_of(projection) == before_rows and runner.position == before_position
+    projection.fail_at = None                       # the bug is fixed
+    assert runner.catch_up() == store.head() - before_position
+    assert rows_of(projection) == expected_rows(store)  # every position exactly once, none skipped
+
+
+def test_a_failing_decoder_is_reported_like_a_failing_handler(store, kind):
+    fill(store, streams=1, per_stream=2)
+
+    def decoder(recorded):
+        if recorded.position == 3:
+            raise ValueError("cannot decode")
+        return recorded
+
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), decoder=decoder)
+    with pytest.raises(ProjectionError, match="position 3 .*cannot decode"):
+        runner.catch_up()
+    assert runner.position == 0 and rows_of(runner.projection) == []
+
+
+def test_lag_in_events_and_in_seconds_of_the_oldest_unapplied_event(store, clock, kind):
+    start = clock.peek()
+    for n in range(5):                              # one append per minute: recorded at start + n minutes
+        store.append("s0", [NewEvent("Added", {"n": Decimal(n)})], expected_version=n)
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), batch_size=2)
+    runner.run_once()                               # positions 1, 2 applied; 3 is the oldest unapplied
+    lag = runner.lag(now=start + timedelta(minutes=10))
+    assert (lag.view, lag.position, lag.head, lag.events) == ("tally", 2, 5, 3)
+    assert lag.seconds == (10 - 2) * 60
+    assert "3 events behind" in str(lag)
+    runner.catch_up()
+    caught_up = runner.lag(now=start + timedelta(minutes=10))
+    assert (caught_up.events, caught_up.seconds) == (0, 0.0)
+
+
+def test_lag_reads_the_runners_clock(store, clock, kind):
+    store.append("s0", [NewEvent("Added", {"n": Decimal(1)})], expected_version=0)
+    recorded_at = store.read_all()[0].recorded_at
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), clock=lambda: recorded_at + timedelta(seconds=42))
+    assert runner.lag().seconds == 42
+
+
+def test_wait_for_returns_once_a_background_runner_has_applied_the_write(store, kind):
+    projection = Tally(make_storage(kind))
+    with ProjectionRunner(store, projection).start(interval=5.0) as runner:
+        fill(store, streams=1, per_stream=1)
+        result = store.append("s9", [NewEvent("Added", {"n": Decimal("7.00")})], expected_version=0)
+        assert runner.wait_for(result.position, timeout=10) >= result.position
+        assert runner.has_reached(result.position)
+        assert {"stream_id": "s9", "events": 1, "total": Decimal("7.00")}.items() <= rows_of(projection)[-1].items()
+
+
+def test_wait_for_times_out_naming_the_view_the_position_asked_and_reached(store, kind):
+    fill(store, streams=1, per_stream=1)
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), batch_size=1)
+    runner.run_once()
+    assert runner.wait_for(1, timeout=0) == 1       # already there: no waiting needed
+    assert not runner.has_reached(2)
+    with pytest.raises(TimeoutError) as timeout:
+        runner.wait_for(2, timeout=0.05)
+    message = str(timeout.value)
+    assert "'tally'" in message and "position 2" in message and "at position 1" in message
+    assert "runner.start()" in message
+
+
+def test_wait_for_fails_fast_when_the_background_runner_died(store, kind):
+    fill(store, streams=1, per_stream=1)
+    runner = ProjectionRunner(store, Tally(make_storage(kind), fail_at=1)).start()
+    with pytest.raises(ProjectionError, match="stopped at position 0 on an error") as failure:
+        runner.wait_for(1, timeout=30)
+    assert not isinstance(failure.value, TimeoutError)
+    assert isinstance(runner.error, ProjectionError) and not runner.running
+    runner.projection.fail_at = None
+    runner.start()
+    assert runner.wait_for(store.head(), timeout=10) == store.head()
+    runner.stop()
+
+
+def test_read_returns_the_answer_with_the_lag_it_was_read_at(store, kind):
+    fill(store, streams=1, per_stream=2)
+    runner = ProjectionRunner(store, Tally(make_storage(kind)), batch_size=1)
+    runner.run_once()
+    answer = runner.read(lambda: rows_of(runner.projection))
+    assert answer.position == 1 and answer.lag.events == store.head() - 1
+    assert [row["events"] for row in answer.value] == [1]
+
+
+def test_two_runners_racing_on_one_view_never_apply_an_event_twice(backend, kind, tmp_path):
+    store = EventStore(backend=backend)
+    fill(store, streams=4, per_stream=5)
+    projection = Tally(make_storage(kind))
+    runners = [ProjectionRunner(store, projection, batch_size=3) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def work(runner):
+        try:
+            runner.catch_up()                       # conflicts are retried inside catch_up
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(runner,)) for runner in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert rows_of(projection) == expected_rows(store)
+    store.close()
+
+
+def test_bad_arguments_are_refused_clearly(store, kind):
+    projection = Tally(make_storage(kind))
+    with pytest.raises(ValueError, match="batch_size"):
+        ProjectionRunner(store, projection, batch_size=0)
+    with pytest.raises(TypeError, match="Projection"):
+        ProjectionRunner(store, object())
+    with pytest.raises(TypeError, match="decoder"):
+        ProjectionRunner(store, projection, decoder="decode")
+    runner = ProjectionRunner(store, projection)
+    with pytest.raises(ValueError, match="position must be an int >= 0"):
+        runner.wait_for(-1)
+    with pytest.raises(ValueError, match="timeout"):
+        runner.wait_for(1, timeout=-1)
+    with pytest.raises(ProjectionError, match="switch_over"):
+        runner.switch_over()
+
+
+def test_a_projection_without_a_name_or_storage_is_refused():
+    class Nameless(Tally):
+        name = ""
+
+    with pytest.raises(TypeError, match="name"):
+        Nameless()
+    with pytest.raises(TypeError, match="ViewStorage"):
+        Tally(storage={"not": "a storage"})
+
+
+@pytest.mark.parametrize("memory_kind", ["documents", "dataframe"])
+def test_a_memory_view_refuses_a_batch_that_lost_a_race(store, memory_kind):
+    kind = memory_kind
+    fill(store, streams=1, per_stream=1)
+    projection = Tally(make_storage(kind))
+    ProjectionRunner(store, projection)
+    storage = projection.storage
+    with pytest.raises(ProjectionConflictError):
+        with storage.batch() as slow:
+            with storage.batch() as fast:           # commits first
+                fast.rows.insert({"stream_id": "x", "events": 1})
+                fast.position = 1
+            slow.rows.insert({"stream_id": "y", "events": 1})
+            slow.position = 1
+    assert [row["stream_id"] for row in rows_of(projection)] == ["x"]
+
+
+def test_sql_view_checkpoint_lives_in_the_checkpoints_table(store):
+    fill(store, streams=1, per_stream=2)
+    runner = ProjectionRunner(store, Tally())
+    runner.catch_up()
+    checkpoints = store.sql("SELECT name, position FROM checkpoints").to_dict("records")
+    assert checkpoints == [{"name": "tally_1", "position": store.head()}]
+    assert store.sql("SELECT count(*) AS n FROM tally")["n"][0] == 1  # readers use the stable view name
+
+
+def test_changed_columns_are_reported_with_the_cure(store):
+    fill(store, streams=1, per_stream=1)
+    ProjectionRunner(store, Tally()).catch_up()
+    changed = SqlTable(key="stream_id", columns={"stream_id": "VARCHAR", "events": "INTEGER"})
+    runner = ProjectionRunner(store, Tally(changed))
+    with pytest.raises(ProjectionError, match=r"has columns .* Rebuild it"):
+        runner.run_once()
