@@ -1,0 +1,1 @@
+"""Benchmark scripts: plain functions returning numbers, each runnable with ``python -m``."""
