@@ -8,6 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 # Extra arguments for JupyterLab, e.g. `make lab LAB_ARGS="--no-browser --port 8899"`.
 LAB_ARGS ?=
 NBVAL  := --nbval --nbval-current-env --sanitize-with notebooks/sanitize.cfg
+# Which notebooks `make notebooks` re-executes (default: every notebooks/NN_*.ipynb),
+# e.g. `make notebooks NB=notebooks/03_event_store.ipynb`.
+NB ?=
 
 .PHONY: help install lab test unit notebooks-test notebooks exercises bench clean
 
@@ -15,6 +18,7 @@ help:
 	@echo "make lab        set up .venv if needed and open JupyterLab on the first notebook"
 	@echo "make test       set up .venv if needed, run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (after changing esdemo), then regenerate exercises"
+	@echo "make exercises  refresh nav cells, the contents table and notebooks/exercises/ (no execution)"
 	@echo "make bench      print the benchmark table"
 
 $(STAMP): pyproject.toml
@@ -37,8 +41,10 @@ unit: install
 notebooks-test: install
 	$(PY) -m pytest $(NBVAL) notebooks
 
+# Nav and contents are refreshed first (by run_notebooks.py), then each notebook runs in a fresh
+# kernel; the exercise versions are regenerated from the freshly executed notebooks.
 notebooks: install
-	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/run_notebooks.py $(NB)
 	$(MAKE) exercises
 
 exercises: install
