@@ -75,6 +75,7 @@ class Aggregate:
 
     @property
     def stream_id(self) -> str:
+        """This aggregate's stream, e.g. ``"Account-123"``."""
         return self.stream_id_for(self.id)
 
     # -- events ------------------------------------------------------------------------

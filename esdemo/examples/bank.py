@@ -98,6 +98,7 @@ class Account(Aggregate):
 
     # -- the only place state changes ------------------------------------------------------
     def apply(self, event: DomainEvent) -> None:
+        """Move the balance; the same code for a new event and for a replayed one."""
         match event:
             case MoneyDeposited(amount=amount):
                 self.balance += amount

@@ -267,6 +267,7 @@ class Catalog:
         return self._con
 
     def close(self) -> None:
+        """Close the catalog's database (an in-memory catalog is gone afterwards)."""
         self._con.close()
 
     def __enter__(self) -> Catalog:

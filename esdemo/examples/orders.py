@@ -169,6 +169,7 @@ class Order(Aggregate):
 
     # -- the only place state changes ------------------------------------------------------
     def apply(self, event: DomainEvent) -> None:
+        """Change lines, total and status; the same code for a new event and for a replayed one."""
         match event:
             case ItemAdded():
                 self.lines.append({"sku": event.sku, "price": event.price, "quantity": event.quantity})
