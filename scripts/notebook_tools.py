@@ -183,21 +183,21 @@ def _describe(path: Path, nb: NotebookNode) -> Notebook | list[str]:
 # --------------------------------------------------------------------------- what gets generated
 
 
-def nav_source(course: Sequence[Notebook], index: int, prefix: str = "") -> str:
+def nav_source(course: Sequence[Notebook], index: int) -> str:
     """The nav cell of ``course[index]``: ``[← previous](..) · [Contents](..) · [next →](..)``.
 
-    ``prefix`` goes in front of every link (``"../"`` from ``exercises/``).
+    The first notebook has no previous link, the last no next one.
     """
     links = []
     if index > 0:
         before = course[index - 1]
-        links.append(f"[← {_md(before.label)}]({prefix}{before.name})")
+        links.append(f"[← {_md(before.label)}]({before.name})")
     contents = _contents_notebook(course)
     if contents is not None:
-        links.append(f"[Contents]({prefix}{contents.name})")
+        links.append(f"[Contents]({contents.name})")
     if index + 1 < len(course):
         after = course[index + 1]
-        links.append(f"[{_md(after.label)} →]({prefix}{after.name})")
+        links.append(f"[{_md(after.label)} →]({after.name})")
     return GENERATED + "\n" + " · ".join(links)
 
 
@@ -226,7 +226,7 @@ def with_nav(notebook: Notebook, course: Sequence[Notebook]) -> tuple[NotebookNo
     if strays:
         reasons.append(f"{strays} nav cell(s) in the middle removed")
     body = [c for c in cells[1:] if not _is_tagged(c, NAV_TAG)]
-    for where, cell, cell_id in (("top", top, "nav-top"), ("bottom", bottom, "nav-bottom")):
+    for where, cell in (("top", top), ("bottom", bottom)):
         if cell is None:
             reasons.append(f"{where} nav cell missing")
         elif cell.source != source:
@@ -420,10 +420,12 @@ def render(nb: NotebookNode, path: Path | None = None) -> str:
 def write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically: readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(tmp, mode)  # mkstemp makes 0600 files; keep the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -436,6 +438,12 @@ def write_notebook(nb: NotebookNode, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _contents_notebook(course: Sequence[Notebook]) -> Notebook | None:

@@ -8,6 +8,7 @@ The tests that start a Jupyter kernel are marked ``slow``.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -272,6 +273,17 @@ def test_notebooks_in_format_4_4_get_nav_cells_without_ids(tmp_path):
     nb = read(tmp_path / "notebooks" / "01_cqrs.ipynb")
     assert nb.nbformat_minor == 4 and all("id" not in c for c in nb.cells)
     nbformat.validate(nb)
+
+
+def test_rewritten_files_keep_their_permissions(course):
+    path = course / "notebooks" / "01_cqrs.ipynb"
+    path.chmod(0o640)
+    tools.generate(course)
+    assert path.stat().st_mode & 0o777 == 0o640
+    created = course / "notebooks" / "exercises" / "01_cqrs.ipynb"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert created.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would make it, not mkstemp's 0600
 
 
 # --------------------------------------------------------------------------- contents and README
