@@ -96,6 +96,7 @@ def execute(nb: NotebookNode, cwd: Path, *, timeout: int = DEFAULT_TIMEOUT, name
     Also fails if a cell tagged ``raises-exception`` raised nothing: such a cell
     exists to show an error, and a silent one teaches the wrong thing.
     """
+    nb.metadata.pop("widgets", None)  # the run records the widgets it creates; drop an older run's
     for cell in nb.cells:
         if cell.cell_type == "code" and not cell.source.strip():
             cell.outputs, cell.execution_count = [], None  # never executed: leave nothing stale

@@ -612,6 +612,15 @@ def test_runner_fails_a_raises_exception_cell_that_raises_nothing(tmp_path):
 
 
 @pytest.mark.slow
+def test_runner_drops_widget_state_left_by_an_earlier_run(tmp_path):
+    stale = notebook("01", "Demo", new_code_cell("print('no widgets any more')"))
+    stale.metadata["widgets"] = {runner.WIDGET_STATE: {"state": {"e" * 32: {"state": {}}}}}
+    folder = write_course(tmp_path, ("01_demo.ipynb", stale))
+    nb = runner.run_notebook(folder / "01_demo.ipynb")
+    assert "widgets" not in nb.metadata and "widgets" not in read(folder / "01_demo.ipynb").metadata
+
+
+@pytest.mark.slow
 def test_strict_nbval_passes_on_a_fresh_run_thanks_to_sanitize_and_conftest(tmp_path):
     folder = write_course(
         tmp_path,
