@@ -82,9 +82,9 @@ class Repository(Generic[A]):
         stream_id = cls.stream_id_for(id)
         if at_version is not None and as_of is not None:
             raise ValueError("pass at_version or as_of, not both")
-        target, history = at_version, None
         if at_version is not None and (isinstance(at_version, bool) or not isinstance(at_version, int) or at_version < 1):
             raise ValueError(f"at_version must be an int >= 1 (the first event is version 1), got {at_version!r}")
+        target, history = at_version, None  # history: the events already read, for as_of
         if as_of is not None:
             history = self._history_as_of(stream_id, as_of)
             target = len(history)
@@ -120,9 +120,7 @@ class Repository(Generic[A]):
             count += 1
         if count == 0:
             when = f"its first event was recorded at {events[0].recorded_at.isoformat()}" if events else "it has no events"
-            raise AggregateNotFoundError(
-                f"{stream_id} did not exist yet at {as_of.isoformat()}: {when}."
-            )
+            raise AggregateNotFoundError(f"{stream_id} did not exist yet at {as_of.isoformat()}: {when}.")
         return events[:count]
 
     # -- saving ----------------------------------------------------------------------------
