@@ -134,6 +134,16 @@ class EventStore:
         return Subscription(self, handler, from_position)
 
     # -- SQL access for teaching and set-based work -------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one read-only SQL statement outside any write transaction; returns its rows.
+
+        For the store's neighbours that read their own tables (snapshots, read
+        models). To change those tables, use :meth:`transaction`.
+        """
+        self._check_open()
+        with self._backend.cursor() as cur:
+            return cur.execute(sql, list(params)).fetchall()
+
     def sql(self, query: str, params: Sequence[Any] = ()) -> Any:
         """Run read-only SQL against the store's tables; returns a pandas DataFrame."""
         self._check_open()

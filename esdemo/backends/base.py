@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import ConflictError, DuplicateEventError, EventStoreError
 from ..events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, RecordedEvent
-from ..serialization import loads
+from ..serialization import loads_many
 
 # One event as the backend receives it: (event_id, type, schema_version, data_json, metadata_json).
 Encoded = tuple[Any, str, int, str, str]
@@ -197,7 +197,7 @@ class SqlBackend:
             params.append(to_version)
         with self.cursor() as cur:
             rows = cur.execute(sql + " ORDER BY version", params).fetchall()
-        return [self._event(row) for row in rows]
+        return self._events(rows)
 
     def read_all(self, from_position: int, limit: int | None) -> list[RecordedEvent]:
         sql = f"SELECT {COLUMNS} FROM events WHERE position >= ? ORDER BY position"
@@ -207,7 +207,7 @@ class SqlBackend:
             params.append(limit)
         with self.cursor() as cur:
             rows = cur.execute(sql, params).fetchall()
-        return [self._event(row) for row in rows]
+        return self._events(rows)
 
     def stream_version(self, stream_id: str) -> int:
         with self.cursor() as cur:
@@ -227,12 +227,14 @@ class SqlBackend:
         row = cur.execute("SELECT version FROM streams WHERE stream_id = ?", (stream_id,)).fetchone()
         return 0 if row is None else row[0]
 
-    def _event(self, row: tuple) -> RecordedEvent:
-        position, stream_id, version, type_, schema, data, meta, event_id, recorded_at = row
-        return RecordedEvent(
-            position, stream_id, version, type_, schema, loads(data), loads(meta),
-            self.from_db_uuid(event_id), self.from_db_time(recorded_at),
-        )
+    def _events(self, rows: list[tuple]) -> list[RecordedEvent]:
+        datas = loads_many([row[5] for row in rows])
+        metas = loads_many([row[6] for row in rows])
+        uuid_of, time_of = self.from_db_uuid, self.from_db_time
+        return [
+            RecordedEvent(row[0], row[1], row[2], row[3], row[4], data, meta, uuid_of(row[7]), time_of(row[8]))
+            for row, data, meta in zip(rows, datas, metas)
+        ]
 
 
 def _rollback(cur: Any) -> None:

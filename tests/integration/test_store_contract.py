@@ -377,6 +377,7 @@ def test_transaction_commits_on_success_and_rolls_back_on_error(store):
             cur.execute("INSERT INTO view_rows VALUES ('b', 2)")
             raise RuntimeError("handler failed half-way")
     assert store.sql("SELECT k, v FROM view_rows").values.tolist() == [["a", 1]]
+    assert store.query("SELECT k, v FROM view_rows WHERE k = ?", ["a"]) == [("a", 1)]
 
 
 # -- lifecycle --------------------------------------------------------------------------
