@@ -176,6 +176,47 @@ class SqlBackend:
                     "a retry must resend the whole original batch, unchanged."
                 )
 
+    def restore(self, events: Sequence[tuple]) -> int:
+        """Write exported events back with their own positions, versions, ids and times.
+
+        ``events`` are rows in ``COLUMNS`` order with data already encoded. The
+        caller has checked that they continue the log without holes; this
+        method checks it again inside the transaction (the log may have moved).
+        """
+        with self.cursor() as cur:
+            cur.execute(self.begin_write)
+            try:
+                head = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+                if events[0][0] != head + 1:
+                    raise EventStoreError(
+                        f"Cannot restore: the export starts at position {events[0][0]} but this store's head is "
+                        f"{head}. Restore into an empty store, or an export that continues this one."
+                    )
+                last: dict[str, int] = {}
+                for row in events:
+                    stream_id, version = row[1], row[2]
+                    if stream_id not in last:
+                        last[stream_id] = self._stream_version(cur, stream_id)
+                    if version != last[stream_id] + 1:
+                        raise EventStoreError(
+                            f"Cannot restore: {stream_id!r} would jump from version {last[stream_id]} to {version} "
+                            f"at position {row[0]}. An export must hold whole streams, in order."
+                        )
+                    last[stream_id] = version
+                rows = [(*row[:7], self.to_db_uuid(row[7]), self.to_db_time(row[8])) for row in events]
+                self.insert_events(cur, rows)
+                for stream_id, version in last.items():
+                    cur.execute(
+                        "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
+                        "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+                        (stream_id, version),
+                    )
+                cur.execute("COMMIT")
+            except BaseException:
+                _rollback(cur)
+                raise
+        return events[-1][0]
+
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         """A cursor inside one write transaction: COMMIT on success, ROLLBACK on any error."""

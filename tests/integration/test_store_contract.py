@@ -396,3 +396,54 @@ def test_a_closed_store_says_so(backend):
     store.close()  # twice is fine
     with pytest.raises(StoreClosedError, match="closed"):
         store.read("a")
+
+
+# -- restoring an export ------------------------------------------------------------------
+
+def test_restore_keeps_positions_versions_ids_and_times(backend, clock):
+    with EventStore(backend="duckdb", clock=clock) as source:
+        source.append("a", [ev(n=1), ev(n=2)], expected_version=0)
+        source.append("b", [ev(amount=Decimal("1.50"))], expected_version=0)
+        source.append("a", [ev(n=3)], expected_version=2)
+        exported = source.read_all()
+    with EventStore(backend=backend) as target:
+        assert target.restore(exported) == 4
+        assert target.read_all() == exported
+        assert target.stream_version("a") == 3
+        # the restored store carries on like any other
+        assert target.append("a", [ev(n=4)], expected_version=3).position == 5
+        with pytest.raises(ConflictError):
+            target.append("b", [ev()], expected_version=0)
+
+
+def test_restore_refuses_what_would_not_be_the_same_history(backend, clock):
+    with EventStore(backend=backend, clock=clock) as source:
+        source.append("a", [ev(), ev(), ev()], expected_version=0)
+        exported = source.read_all()
+    with EventStore(backend=backend) as target:
+        with pytest.raises(ValueError, match="contiguous"):
+            target.restore([exported[0], exported[2]])
+        with pytest.raises(EventStoreError, match="starts at position 2"):
+            target.restore(exported[1:])
+        target.append("a", [ev()], expected_version=0)
+        with pytest.raises(EventStoreError, match="starts at position 1 but this store's head is 1"):
+            target.restore(exported)
+        assert target.head() == 1 and target.stream_version("a") == 1
+    with EventStore(backend=backend) as target:
+        target.restore(exported[:1])
+        with pytest.raises(TypeError, match="RecordedEvent"):
+            target.restore([ev()])
+        assert target.restore([]) == 1
+
+
+def test_restore_refuses_a_stream_that_jumps_versions(backend, clock):
+    import dataclasses
+
+    with EventStore(backend=backend, clock=clock) as source:
+        source.append("a", [ev(), ev()], expected_version=0)
+        first, second = source.read_all()
+    jumped = dataclasses.replace(second, version=5)
+    with EventStore(backend=backend) as target:
+        with pytest.raises(EventStoreError, match="jump from version 1 to 5"):
+            target.restore([first, jumped])
+        assert target.head() == 0 and target.stream_version("a") == 0
