@@ -36,6 +36,10 @@ from ..serialization import loads_many
 # One event as the backend receives it: (event_id, type, schema_version, data_json, metadata_json).
 Encoded = tuple[Any, str, int, str, str]
 
+UPSERT_STREAM = (
+    "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
+    "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version"
+)
 COLUMNS = "position, stream_id, version, type, schema_version, data, metadata, event_id, recorded_at"
 
 
@@ -69,6 +73,10 @@ class SqlBackend:
 
     def insert_events(self, cur: Any, rows: list[tuple]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def upsert_streams(self, cur: Any, versions: list[tuple[str, int]]) -> None:
+        """Set each stream's version in ``streams`` (insert the stream if new)."""
+        cur.executemany(UPSERT_STREAM, versions)
 
     def to_db_time(self, when: datetime) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -104,11 +112,7 @@ class SqlBackend:
                         for i, (eid, type_, schema, data, meta) in enumerate(events, start=1)
                     ]
                     self.insert_events(cur, rows)
-                    cur.execute(
-                        "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
-                        "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
-                        (stream_id, current + len(rows)),
-                    )
+                    self.upsert_streams(cur, [(stream_id, current + len(rows))])
                     cur.execute("COMMIT")
                     return AppendResult(version=current + len(rows), position=head + len(rows))
                 except self.retryable:
@@ -192,11 +196,12 @@ class SqlBackend:
                         f"Cannot restore: the export starts at position {events[0][0]} but this store's head is "
                         f"{head}. Restore into an empty store, or an export that continues this one."
                     )
+                known = dict(cur.execute("SELECT stream_id, version FROM streams").fetchall())
                 last: dict[str, int] = {}
                 for row in events:
                     stream_id, version = row[1], row[2]
                     if stream_id not in last:
-                        last[stream_id] = self._stream_version(cur, stream_id)
+                        last[stream_id] = known.get(stream_id, 0)
                     if version != last[stream_id] + 1:
                         raise EventStoreError(
                             f"Cannot restore: {stream_id!r} would jump from version {last[stream_id]} to {version} "
@@ -205,12 +210,7 @@ class SqlBackend:
                     last[stream_id] = version
                 rows = [(*row[:7], self.to_db_uuid(row[7]), self.to_db_time(row[8])) for row in events]
                 self.insert_events(cur, rows)
-                for stream_id, version in last.items():
-                    cur.execute(
-                        "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
-                        "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
-                        (stream_id, version),
-                    )
+                self.upsert_streams(cur, list(last.items()))
                 cur.execute("COMMIT")
             except BaseException:
                 _rollback(cur)
