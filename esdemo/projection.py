@@ -35,7 +35,7 @@ checkpoint and applies each event once, none twice, none skipped.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -164,30 +164,49 @@ class Projection(ABC):
     def handle(self, event: Any, recorded: RecordedEvent, view: ViewRows) -> None:
         """Apply one event to the view. Raise to refuse it: the whole batch is then undone."""
 
+    def key_of(self, event: Any, recorded: RecordedEvent) -> Any:
+        """Optional: the key of the row ``handle`` will touch for this event (``None``: don't know).
+
+        If a projection says, the runner loads all the rows a batch needs in
+        one query before handling it, instead of one query per row: a large
+        saving for a table in DuckDB, which is slow at single-row lookups.
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} in {type(self.storage).__name__}>"
 
 
-def apply_events(projection: Projection, batch: Batch, events: Iterable[RecordedEvent], decoder: Any = None) -> int:
+def apply_events(projection: Projection, batch: Batch, events: Sequence[RecordedEvent], decoder: Any = None) -> int:
     """Apply ``events`` to ``batch`` in order, moving ``batch.position``; returns how many were processed.
 
+    Three steps: decode the events the projection wants, prefetch the rows
+    they touch (see :meth:`Projection.key_of`), handle them one by one.
     A failure is re-raised as :class:`ProjectionError` naming the event, from
     inside the batch, so the storage throws the whole batch away.
     """
     decode = decoder or projection.decode
-    count = 0
-    for recorded in events:
-        if projection.wants(recorded.type):
-            try:
-                projection.handle(decode(recorded), recorded, batch.rows)
-            except Exception as exc:
-                raise ProjectionError(
-                    f"{projection.name} failed on the event at position {recorded.position} ({recorded.type}, "
-                    f"stream {recorded.stream_id!r}, version {recorded.version}): {exc!r}. Nothing of this batch "
-                    f"was kept; the checkpoint stays at {batch.start}. Fix the handler (or the upcaster) and run "
-                    "again: the event will be delivered again."
-                ) from exc
-        batch.position = recorded.position
-        count += 1
-    return count
-
+    current: RecordedEvent | None = None
+    try:
+        wanted = []
+        for current in events:
+            if projection.wants(current.type):
+                wanted.append((decode(current), current))
+        keys = []
+        for event, current in wanted:
+            keys.append(projection.key_of(event, current))
+        current = None
+        batch.rows.prefetch(keys)
+        for event, current in wanted:
+            projection.handle(event, current, batch.rows)
+    except Exception as exc:
+        where = "" if current is None else (
+            f" on the event at position {current.position} ({current.type}, stream {current.stream_id!r}, "
+            f"version {current.version})")
+        raise ProjectionError(
+            f"{projection.name} failed{where}: {exc!r}. Nothing of this batch was kept; the checkpoint stays at "
+            f"{batch.start}. Fix the handler (or the upcaster) and run again: the event will be delivered again."
+        ) from exc
+    if events:
+        batch.position = events[-1].position
+    return len(events)

@@ -124,7 +124,8 @@ class SqlTable(ViewStorage):
                 if target is None and self._mismatch:
                     raise ProjectionError(self._mismatch)
                 start = self._checkpoint(cur, table)
-                rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._load(cur, table, key))
+                rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._load(cur, table, key),
+                                load_many=lambda keys: self._load_many(cur, table, keys))
                 batch = Batch(rows, start, table, cur)
                 yield batch
                 self._write(cur, table, rows)
@@ -211,6 +212,19 @@ class SqlTable(ViewStorage):
                              [self._to_db(name, value) for name, value in zip(self.key, values)])
         row = result.fetchone()
         return None if row is None else self._from_db_row([d[0] for d in result.description], row)
+
+    def _load_many(self, cur: Any, table: str, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        if len(self.key) > 1:
+            return {key: row for key in keys if (row := self._load(cur, table, key)) is not None}
+        (name,) = self.key
+        values = [self._to_db(name, key) for key in keys]
+        found = []
+        for start in range(0, len(values), 500):  # SQLite allows a limited number of parameters
+            chunk = values[start:start + 500]
+            result = cur.execute(f"SELECT * FROM {table} WHERE {name} IN ({', '.join('?' * len(chunk))})", chunk)
+            names = [d[0] for d in result.description]
+            found.extend(self._from_db_row(names, row) for row in result.fetchall())
+        return {row[name]: row for row in found}
 
     def _write(self, cur: Any, table: str, rows: ViewRows) -> None:
         written, removed = rows.changes()

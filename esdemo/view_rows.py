@@ -35,10 +35,12 @@ class ViewRows:
     how a row is copied on its way to a handler: ``dict`` for flat rows,
     ``copy.deepcopy`` for documents with nested lists, so that changing a
     returned row never changes the view behind the batch's back.
+    ``load_many(keys)`` (optional) fetches many rows in one go for :meth:`prefetch`.
     """
 
     def __init__(self, name: str, key: str | Iterable[str], columns: Iterable[str] | None = None, *,
                  load: Callable[[Key], dict[str, Any] | None] | None = None,
+                 load_many: Callable[[list[Key]], dict[Key, dict[str, Any]]] | None = None,
                  copy_row: Callable[[dict[str, Any]], dict[str, Any]] = dict):
         self.name = name
         self.key = (key,) if isinstance(key, str) else tuple(key)
@@ -48,6 +50,7 @@ class ViewRows:
         if self.columns is not None and not set(self.key) <= set(self.columns):
             raise ValueError(f"the key {self.key} must be among the columns {self.columns}")
         self._load = load or (lambda key: None)
+        self._load_many = load_many
         self._copy = copy_row
         self._rows: dict[Key, dict[str, Any] | None] = {}
         self._changed: dict[Key, None] = {}  # insertion-ordered set of changed keys
@@ -69,6 +72,16 @@ class ViewRows:
 
     def __contains__(self, key: Key) -> bool:
         return self._fetch(self._check_key(key)) is not None
+
+    def prefetch(self, keys: Iterable[Key]) -> None:
+        """Load the rows of many keys at once (one query instead of one per key), if the storage can."""
+        if self._load_many is None:
+            return
+        missing = list(dict.fromkeys(key for key in keys if key is not None and key not in self._rows))
+        if missing:
+            found = self._load_many(missing)
+            for key in missing:
+                self._rows[key] = found.get(key)
 
     # -- writing ----------------------------------------------------------------------
     def insert(self, row: Mapping[str, Any]) -> None:

@@ -133,6 +133,9 @@ class AdminProductView(Projection):
                 view.update(product_id, inventory=row["inventory"] - quantity, units_sold=row["units_sold"] + quantity,
                             revenue=row["revenue"] + unit_price * quantity, last_sold_at=recorded.recorded_at)
 
+    def key_of(self, event, recorded) -> str:
+        return event.product_id
+
 
 class CatalogViews:
     """The catalog read side in one object: three views, their runners, and their queries."""

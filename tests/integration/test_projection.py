@@ -32,6 +32,17 @@ def test_catch_up_applies_every_event_once_and_moves_the_checkpoint_to_the_head(
     assert runner.catch_up() == 0
 
 
+def test_without_key_of_rows_are_loaded_one_by_one_with_the_same_result(store, kind):
+    class OneByOne(Tally):
+        def key_of(self, event, recorded):
+            return None
+
+    fill(store)
+    runner = ProjectionRunner(store, OneByOne(make_storage(kind)), batch_size=5)
+    runner.catch_up()
+    assert rows_of(runner.projection) == expected_rows(store)
+
+
 def test_run_once_applies_one_batch_and_ignored_types_still_move_the_checkpoint(store, kind):
     fill(store, streams=1, per_stream=3)            # Added, Noise, Added, Noise, Added, Noise
     runner = ProjectionRunner(store, Tally(make_storage(kind)), batch_size=2)

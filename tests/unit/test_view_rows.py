@@ -77,3 +77,19 @@ def test_composite_keys_are_tuples():
     assert view.changes()[0] == [{"day": "2024-01-01", "currency": "USD", "revenue": 12}]
     with pytest.raises(TypeError, match="tuple of 2 values"):
         view.get("2024-01-01")
+
+
+def test_prefetch_loads_every_missing_key_in_one_call():
+    calls = []
+
+    def load_many(keys):
+        calls.append(keys)
+        return {key: {"order_id": key, "status": "created", "total": 0} for key in keys if key != "absent"}
+
+    view = rows(load=lambda key: pytest.fail("no single-row load after a prefetch"), load_many=load_many)
+    view.prefetch(["a", "b", "a", None, "absent"])
+    assert calls == [["a", "b", "absent"]]
+    assert view["a"]["status"] == "created" and view.get("absent") is None
+    view.prefetch(["a", "b"])                       # already known: no second query
+    assert len(calls) == 1
+    rows().prefetch(["x"])                          # a storage without load_many: nothing happens
