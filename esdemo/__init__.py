@@ -12,6 +12,10 @@ The public names, grouped by layer:
   :class:`Repository`, :class:`SnapshotStore`, :class:`Snapshot` and their errors
   :class:`UnknownEventTypeError`, :class:`EventDecodeError`, :class:`UpcastError`,
   :class:`AggregateNotFoundError`.
+* the read side (projections): :class:`Projection`, :class:`ProjectionRunner` (checkpoints,
+  :class:`Lag`, ``wait_for``), the view storages :class:`SqlTable`, :class:`Documents`,
+  :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and the
+  deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
 """
 
 from .clock import FakeClock, utc_now
@@ -32,8 +36,40 @@ from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTy
 from .repository import AggregateNotFoundError, Repository
 from .snapshots import Snapshot, SnapshotStore
 from .upcasting import Upcasters, UpcastError, copy_and_transform
+from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
+from .projection_runner import AsOf, Lag, ProjectionRunner
+from .view_rows import ViewRows
+from .sql_views import SqlTable
+from .memory_views import DataFrameTable, Documents
+from .rebuild import RebuildReport, rebuild, rebuild_set_based
+from .simulation import LagSimulation, arrival_times, simulate_lag
+from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 
 __all__ = [
+    # the read side (projections, views, rebuilds, simulations)
+    "AsOf",
+    "Batch",
+    "ConcurrentWrite",
+    "DataFrameTable",
+    "Documents",
+    "GapSimulation",
+    "Lag",
+    "LagSimulation",
+    "Projection",
+    "ProjectionConflictError",
+    "ProjectionError",
+    "ProjectionRunner",
+    "ProjectionTimeoutError",
+    "RebuildReport",
+    "SqlTable",
+    "ViewRows",
+    "ViewStorage",
+    "arrival_times",
+    "concurrent_writes",
+    "rebuild",
+    "rebuild_set_based",
+    "simulate_gaps",
+    "simulate_lag",
     # the write side (aggregates)
     "Aggregate",
     "AggregateNotFoundError",

@@ -30,7 +30,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Write:
+class ConcurrentWrite:
     """One transaction: the ``position`` it took (``None`` if it never took one), when it began and ended."""
 
     position: int | None
@@ -40,7 +40,7 @@ class Write:
 
 
 def concurrent_writes(count: int, *, rate: float = 100.0, duration_s: tuple[float, float] = (0.001, 0.2),
-                      rollback_rate: float = 0.0, allocate: str = "at_begin", seed: int = 0) -> list[Write]:
+                      rollback_rate: float = 0.0, allocate: str = "at_begin", seed: int = 0) -> list[ConcurrentWrite]:
     """``count`` overlapping transactions: begins at ``rate`` per second (Poisson), each lasting a
     uniform random time in ``duration_s``, each rolled back with probability ``rollback_rate``.
 
@@ -61,10 +61,10 @@ def concurrent_writes(count: int, *, rate: float = 100.0, duration_s: tuple[floa
         now += rng.expovariate(rate)
         drafts.append((now, now + rng.uniform(low, high), rng.random() < rollback_rate))
     if allocate == "at_begin":
-        return [Write(i, begin, end, dead) for i, (begin, end, dead) in enumerate(drafts, start=1)]
+        return [ConcurrentWrite(i, begin, end, dead) for i, (begin, end, dead) in enumerate(drafts, start=1)]
     committed = sorted((end, begin) for begin, end, dead in drafts if not dead)
-    writes = [Write(i, begin, end) for i, (end, begin) in enumerate(committed, start=1)]
-    return writes + [Write(None, begin, end, True) for begin, end, dead in drafts if dead]
+    writes = [ConcurrentWrite(i, begin, end) for i, (end, begin) in enumerate(committed, start=1)]
+    return writes + [ConcurrentWrite(None, begin, end, True) for begin, end, dead in drafts if dead]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class GapSimulation:
                 "hwm_lost": len(self.hwm_lost), "hwm_max_wait_s": self.hwm_max_wait_s}
 
 
-def simulate_gaps(writes: list[Write], *, poll_interval_s: float = 0.05, gap_timeout_s: float = 1.0,
+def simulate_gaps(writes: list[ConcurrentWrite], *, poll_interval_s: float = 0.05, gap_timeout_s: float = 1.0,
                   until_s: float | None = None) -> GapSimulation:
     """Poll every ``poll_interval_s`` with a naive reader and a high-water-mark reader.
 

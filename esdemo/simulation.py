@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .gaps import GapSimulation, Write, concurrent_writes, simulate_gaps  # noqa: F401  (the other half, re-exported)
+from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps  # noqa: F401  (the other half, re-exported)
 
 Rate = float | Sequence[tuple[float, float]]
 

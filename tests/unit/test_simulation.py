@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from esdemo.simulation import (
-    Write,
+    ConcurrentWrite,
     arrival_times,
     concurrent_writes,
     simulate_gaps,
@@ -107,7 +107,7 @@ def test_bad_inputs_are_refused(kwargs, match):
 
 def test_the_naive_reader_skips_a_late_commit_and_the_high_water_mark_waits_for_it():
     # A takes position 1 and commits late; B takes 2 and commits first (the module docstring's story).
-    sim = simulate_gaps([Write(1, 0.0, 0.30), Write(2, 0.05, 0.10)], poll_interval_s=0.05, gap_timeout_s=1.0)
+    sim = simulate_gaps([ConcurrentWrite(1, 0.0, 0.30), ConcurrentWrite(2, 0.05, 0.10)], poll_interval_s=0.05, gap_timeout_s=1.0)
     assert sim.naive_missed == [1]
     assert sim.hwm_gave_up == [] and sim.hwm_lost == []
     at = {row["time_s"]: row for row in sim.rows}
@@ -117,7 +117,7 @@ def test_the_naive_reader_skips_a_late_commit_and_the_high_water_mark_waits_for_
 
 
 def test_a_rolled_back_position_is_a_gap_the_high_water_mark_gives_up_on():
-    sim = simulate_gaps([Write(1, 0.0, 0.1, rolled_back=True), Write(2, 0.0, 0.05)], poll_interval_s=0.05,
+    sim = simulate_gaps([ConcurrentWrite(1, 0.0, 0.1, rolled_back=True), ConcurrentWrite(2, 0.0, 0.05)], poll_interval_s=0.05,
                         gap_timeout_s=0.2)
     assert sim.naive_missed == [] and sim.hwm_gave_up == [1] and sim.hwm_lost == []
     assert sim.rows[-1]["hwm_checkpoint"] == 2
@@ -125,7 +125,7 @@ def test_a_rolled_back_position_is_a_gap_the_high_water_mark_gives_up_on():
 
 
 def test_a_timeout_shorter_than_a_transaction_loses_its_event():
-    sim = simulate_gaps([Write(1, 0.0, 1.0), Write(2, 0.0, 0.1)], poll_interval_s=0.05, gap_timeout_s=0.3)
+    sim = simulate_gaps([ConcurrentWrite(1, 0.0, 1.0), ConcurrentWrite(2, 0.0, 0.1)], poll_interval_s=0.05, gap_timeout_s=0.3)
     assert sim.hwm_gave_up == [1] and sim.hwm_lost == [1] and sim.naive_missed == [1]
 
 
