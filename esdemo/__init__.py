@@ -37,7 +37,10 @@ from .repository import AggregateNotFoundError, Repository
 from .snapshots import Snapshot, SnapshotStore
 from .upcasting import Upcasters, UpcastError, copy_and_transform
 from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
-from .projection_runner import AsOf, Lag, ProjectionRunner
+from .lag import AsOf, Lag
+from .projection_runner import ProjectionRunner
+from .runner_group import RunnerGroup
+from .sql_values import ColumnValues
 from .view_rows import ViewRows
 from .sql_views import SqlTable
 from .memory_views import DataFrameTable, Documents
@@ -49,6 +52,7 @@ __all__ = [
     # the read side (projections, views, rebuilds, simulations)
     "AsOf",
     "Batch",
+    "ColumnValues",
     "ConcurrentWrite",
     "DataFrameTable",
     "Documents",
@@ -61,6 +65,7 @@ __all__ = [
     "ProjectionRunner",
     "ProjectionTimeoutError",
     "RebuildReport",
+    "RunnerGroup",
     "SqlTable",
     "ViewRows",
     "ViewStorage",

@@ -18,6 +18,8 @@ The seed's three answers to "projections are eventually consistent":
 * **accept staleness**: :meth:`ProjectionRunner.read` returns the answer
   together with how far behind the view was (:class:`AsOf`), for a UI that
   says "as of 3 seconds ago".
+
+:class:`~esdemo.runner_group.RunnerGroup` drives several runners as one.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .clock import utc_now
 from .events import RecordedEvent
+from .lag import AsOf, Lag
 from .projection import Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, apply_events
 
 if TYPE_CHECKING:
@@ -38,40 +40,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_CONFLICT_RETRIES = 50
-
-
-@dataclass(frozen=True)
-class Lag:
-    """How far a view is behind the log.
-
-    ``events`` is ``head - position``; ``seconds`` is the age of the oldest
-    event the view has not applied yet (0.0 when caught up): the view has
-    been missing that change for that long.
-    """
-
-    view: str
-    position: int
-    head: int
-    seconds: float
-
-    @property
-    def events(self) -> int:
-        return self.head - self.position
-
-    def __str__(self) -> str:
-        if not self.events:
-            return f"{self.view}: caught up at position {self.position}"
-        return (f"{self.view}: {self.events} events behind (at {self.position} of {self.head}); "
-                f"the oldest unapplied event is {self.seconds:.1f} s old")
-
-
-@dataclass(frozen=True)
-class AsOf(Generic[T]):
-    """An answer read from a view, with how stale the view was: "accept eventual consistency"."""
-
-    value: T
-    position: int
-    lag: Lag
 
 
 class ProjectionRunner:

@@ -17,7 +17,7 @@ sees the old table or the new one, never a half-built one.
 
 Values: ``DECIMAL`` columns keep ``Decimal`` exact, ``TIMESTAMP`` columns
 store UTC (aware datetimes go in, aware UTC datetimes come out), ``DATE``
-columns hold dates. Other types pass through as the database returns them.
+columns hold dates (see :mod:`esdemo.sql_values`).
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from .projection import Batch, ProjectionConflictError, ProjectionError, ViewStorage
+from .sql_values import ColumnValues
 from .view_rows import Key, ViewRows
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ META = (
 # error can only come from a concurrent writer. (SQLite serializes writers; it never gets here.)
 _CONFLICTS = (duckdb.TransactionException, duckdb.ConstraintException)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class SqlTable(ViewStorage):
@@ -64,12 +62,12 @@ class SqlTable(ViewStorage):
             raise TypeError("columns must be a dict of column name -> SQL type, e.g. {'order_id': 'VARCHAR'}")
         for column, sql_type in columns.items():
             _check_identifier(column, "column name")
-            if not isinstance(sql_type, str) or "TZ" in sql_type.upper() or "ZONE" in sql_type.upper():
-                raise ValueError(f"column {column!r} has type {sql_type!r}; use TIMESTAMP (UTC) rather than a zoned type")
+            if not isinstance(sql_type, str):
+                raise TypeError(f"column {column!r} needs an SQL type such as 'VARCHAR', got {sql_type!r}")
         self.columns = dict(columns)
         self.key = (key,) if isinstance(key, str) else tuple(key)
         ViewRows("check", self.key, self.columns)  # refuses a key that is not among the columns
-        self._kinds = {column: _kind(sql_type) for column, sql_type in self.columns.items()}
+        ColumnValues("check", self.columns, "duckdb")  # refuses zoned timestamp types
         self._store: EventStore | None = None
         self._name = ""
         self._mismatch: str | None = None
@@ -82,6 +80,7 @@ class SqlTable(ViewStorage):
             raise ValueError(f"this SqlTable already holds {self._name!r} in {self._store!r}; make a new projection object")
         _check_identifier(name, "view name")
         self._store, self._name = store, name
+        self._values = ColumnValues(name, self.columns, store.backend)
         try:
             self._create_meta(store, name)
         except BaseException:
@@ -128,7 +127,11 @@ class SqlTable(ViewStorage):
                                 load_many=lambda keys: self._load_many(cur, table, keys))
                 batch = Batch(rows, start, table, cur)
                 yield batch
-                self._write(cur, table, rows)
+                try:
+                    self._write(cur, table, rows)
+                except ValueError as exc:
+                    raise ProjectionError(f"could not write the batch of {self._name!r}: {exc}. Nothing of this "
+                                          f"batch was kept; the checkpoint stays at {start}.") from exc
                 if batch.position != start:
                     cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [batch.position, table])
                 if activate:
@@ -161,9 +164,9 @@ class SqlTable(ViewStorage):
         sql = f"SELECT * FROM {self._name}" + (f" WHERE {where}" if where else "")
         sql += (f" ORDER BY {order_by}" if order_by else "") + (f" LIMIT {int(limit)}" if limit is not None else "")
         with self._transaction() as cur:
-            result = cur.execute(sql, [self._to_db(None, p) for p in params])
+            result = cur.execute(sql, [self._values.to_db(None, p) for p in params])
             names = [d[0] for d in result.description]
-            return [self._from_db_row(names, row) for row in result.fetchall()]
+            return [self._values.from_db_row(names, row) for row in result.fetchall()]
 
     # -- helpers ---------------------------------------------------------------------------------
     @contextmanager
@@ -183,17 +186,11 @@ class SqlTable(ViewStorage):
         return row[0]
 
     def _create(self, cur: Any, table: str) -> None:
-        columns = ", ".join(f"{name} {self._ddl_type(name)}" for name in self.columns)
+        columns = ", ".join(f"{name} {self._values.ddl_type(name)}" for name in self.columns)
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({', '.join(self.key)}))")
         cur.execute("DELETE FROM checkpoints WHERE name = ?", [table])
         cur.execute("INSERT INTO checkpoints VALUES (?, 0)", [table])
-
-    def _ddl_type(self, column: str) -> str:
-        # SQLite has no decimal type: its NUMERIC affinity would turn '9.99' into a float. Text stays exact.
-        if self._store.backend == "sqlite" and self._kinds[column] == "decimal":
-            return "TEXT"
-        return self.columns[column]
 
     def _activate(self, cur: Any, table: str) -> None:
         old = self._live(cur)
@@ -209,21 +206,21 @@ class SqlTable(ViewStorage):
         values = key if len(self.key) > 1 else (key,)
         where = " AND ".join(f"{name} = ?" for name in self.key)
         result = cur.execute(f"SELECT * FROM {table} WHERE {where}",
-                             [self._to_db(name, value) for name, value in zip(self.key, values)])
+                             [self._values.to_db(name, value) for name, value in zip(self.key, values)])
         row = result.fetchone()
-        return None if row is None else self._from_db_row([d[0] for d in result.description], row)
+        return None if row is None else self._values.from_db_row([d[0] for d in result.description], row)
 
     def _load_many(self, cur: Any, table: str, keys: list[Key]) -> dict[Key, dict[str, Any]]:
         if len(self.key) > 1:
             return {key: row for key in keys if (row := self._load(cur, table, key)) is not None}
         (name,) = self.key
-        values = [self._to_db(name, key) for key in keys]
+        values = [self._values.to_db(name, key) for key in keys]
         found = []
         for start in range(0, len(values), 500):  # SQLite allows a limited number of parameters
             chunk = values[start:start + 500]
             result = cur.execute(f"SELECT * FROM {table} WHERE {name} IN ({', '.join('?' * len(chunk))})", chunk)
             names = [d[0] for d in result.description]
-            found.extend(self._from_db_row(names, row) for row in result.fetchall())
+            found.extend(self._values.from_db_row(names, row) for row in result.fetchall())
         return {row[name]: row for row in found}
 
     def _write(self, cur: Any, table: str, rows: ViewRows) -> None:
@@ -231,59 +228,23 @@ class SqlTable(ViewStorage):
         where = " AND ".join(f"{name} = ?" for name in self.key)
         for key in removed:
             values = key if len(self.key) > 1 else (key,)
-            cur.execute(f"DELETE FROM {table} WHERE {where}", [self._to_db(n, v) for n, v in zip(self.key, values)])
+            cur.execute(f"DELETE FROM {table} WHERE {where}", [self._values.to_db(n, v) for n, v in zip(self.key, values)])
         if not written:
             return
         names = list(self.columns)
         if self._store.backend == "duckdb":
             # One statement for the whole batch: a column store is slow at row-by-row writes.
             select = ", ".join(f"CAST(unnest(${i}) AS {self.columns[n]})" for i, n in enumerate(names, start=1))
-            params = [[self._to_db(n, row[n]) for row in written] for n in names]
+            params = [[self._values.to_db(n, row[n]) for row in written] for n in names]
             cur.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) SELECT {select}", params)
         else:
             marks = ", ".join("?" * len(names))
             cur.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) VALUES ({marks})",
-                            [[self._to_db(n, row[n]) for n in names] for row in written])
-
-    def _to_db(self, column: str | None, value: Any) -> Any:
-        if isinstance(value, datetime):
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError(f"{self._name}.{column}: naive datetime {value!r}; views store instants, use an aware one")
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-            return value if self._store.backend == "duckdb" else value.strftime(_SQLITE_TIME)
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, date) and self._store.backend != "duckdb":
-            return value.isoformat()
-        return value
-
-    def _from_db_row(self, names: list[str], row: tuple) -> dict[str, Any]:
-        return {name: _from_db(self._kinds.get(name), value) for name, value in zip(names, row)}
+                            [[self._values.to_db(n, row[n]) for n in names] for row in written])
 
     def __repr__(self) -> str:
         where = f"{self._name!r} in {self._store!r}" if self._store is not None else "not attached"
         return f"<SqlTable {where}, key {self.key}>"
-
-
-def _kind(sql_type: str) -> str | None:
-    upper = sql_type.upper()
-    for prefix, kind in (("DECIMAL", "decimal"), ("NUMERIC", "decimal"), ("TIMESTAMP", "timestamp"), ("DATE", "date")):
-        if upper.startswith(prefix):
-            return kind
-    return None
-
-
-def _from_db(kind: str | None, value: Any) -> Any:
-    if value is None or kind is None:
-        return value
-    if kind == "decimal":
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    if kind == "timestamp":
-        value = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-        return value.replace(tzinfo=timezone.utc)
-    if kind == "date" and not isinstance(value, date):
-        return date.fromisoformat(value)
-    return value
 
 
 def _check_identifier(name: object, what: str) -> None:

@@ -39,7 +39,7 @@ import pandas as pd
 from ..domain import default_registry
 from ..memory_views import DataFrameTable, Documents
 from ..projection import Projection
-from ..projection_runner import Lag, ProjectionRunner
+from ..runner_group import RunnerGroup
 from ..sql_views import SqlTable
 from .catalog import ProductCreated, ProductPriceUpdated, ProductSold, ReviewAdded
 
@@ -137,41 +137,12 @@ class AdminProductView(Projection):
         return event.product_id
 
 
-class CatalogViews:
+class CatalogViews(RunnerGroup):
     """The catalog read side in one object: three views, their runners, and their queries."""
 
     def __init__(self, store: EventStore, *, batch_size: int = 1000, clock: Callable[[], datetime] | None = None):
-        self.store = store
         self.search_view, self.detail_view, self.admin_view = ProductSearchView(), ProductDetailView(), AdminProductView()
-        self.runners = [ProjectionRunner(store, projection, batch_size=batch_size, clock=clock)
-                        for projection in (self.search_view, self.detail_view, self.admin_view)]
-
-    def catch_up(self) -> int:
-        """Bring every view up to the head; returns how many events the slowest one processed."""
-        return max(runner.catch_up() for runner in self.runners)
-
-    def start(self) -> CatalogViews:
-        for runner in self.runners:
-            runner.start()
-        return self
-
-    def stop(self) -> None:
-        for runner in self.runners:
-            runner.stop()
-
-    def wait_for(self, position: int, timeout: float = 5.0) -> None:
-        """Wait until every view has applied ``position`` (see ProjectionRunner.wait_for)."""
-        for runner in self.runners:
-            runner.wait_for(position, timeout)
-
-    def lag(self) -> list[Lag]:
-        return [runner.lag() for runner in self.runners]
-
-    def __enter__(self) -> CatalogViews:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(store, [self.search_view, self.detail_view, self.admin_view], batch_size=batch_size, clock=clock)
 
     # -- queries -------------------------------------------------------------------------------------------
     def search(self, text: str = "", *, max_price: Decimal | None = None, limit: int = 20) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..domain import default_registry
 from ..projection import Projection
-from ..projection_runner import Lag, ProjectionRunner
+from ..runner_group import RunnerGroup
 from ..sql_views import SqlTable
 from .orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted
 
@@ -196,46 +196,15 @@ class OrderAnalytics(Projection):
                              "revenue": row["revenue"] + amount})
 
 
-class OrderViews:
+class OrderViews(RunnerGroup):
     """The orders read side in one object: the three projections, their runners, the three queries.
 
     ``clock`` is passed to the runners for :meth:`lag` (``fake.peek`` with a FakeClock).
     """
 
     def __init__(self, store: EventStore, *, batch_size: int = 1000, clock: Callable[[], datetime] | None = None):
-        self.store = store
         self.summary, self.customer_orders, self.analytics = OrderSummary(), CustomerOrders(), OrderAnalytics()
-        self.runners = [ProjectionRunner(store, projection, batch_size=batch_size, clock=clock)
-                        for projection in (self.summary, self.customer_orders, self.analytics)]
-
-    # -- keeping the views up to date ----------------------------------------------------------
-    def catch_up(self) -> int:
-        """Bring every view up to the head; returns how many events the slowest one processed."""
-        return max(runner.catch_up() for runner in self.runners)
-
-    def start(self) -> OrderViews:
-        """Follow the log in the background (one thread per view)."""
-        for runner in self.runners:
-            runner.start()
-        return self
-
-    def stop(self) -> None:
-        for runner in self.runners:
-            runner.stop()
-
-    def wait_for(self, position: int, timeout: float = 5.0) -> None:
-        """Read-your-writes: wait until every view has applied ``position`` (see ProjectionRunner.wait_for)."""
-        for runner in self.runners:
-            runner.wait_for(position, timeout)
-
-    def lag(self) -> list[Lag]:
-        return [runner.lag() for runner in self.runners]
-
-    def __enter__(self) -> OrderViews:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(store, [self.summary, self.customer_orders, self.analytics], batch_size=batch_size, clock=clock)
 
     # -- the queries: they read views only, never the event store -------------------------------------
     def get_order(self, order_id: str) -> OrderSummaryRow | None:

@@ -235,3 +235,33 @@ def test_changed_columns_are_reported_with_the_cure(store):
     runner = ProjectionRunner(store, Tally(changed))
     with pytest.raises(ProjectionError, match=r"has columns .* Rebuild it"):
         runner.run_once()
+
+
+def test_sql_views_refuse_naive_datetimes_and_zoned_columns(store):
+    fill(store, streams=1, per_stream=1)
+
+    class Naive(Tally):
+        def handle(self, event, recorded, view):
+            view.insert({"stream_id": recorded.stream_id, "last_at": recorded.recorded_at.replace(tzinfo=None)})
+
+    runner = ProjectionRunner(store, Naive())
+    with pytest.raises(ProjectionError, match=r"tally.last_at: naive datetime"):
+        runner.catch_up()
+    assert runner.position == 0
+    with pytest.raises(ValueError, match="use TIMESTAMP"):
+        SqlTable(key="id", columns={"id": "VARCHAR", "at": "TIMESTAMPTZ"})
+    with pytest.raises(ValueError, match="plain SQL identifier"):
+        SqlTable(key="id", columns={"id": "VARCHAR", "drop table x; --": "VARCHAR"})
+
+
+def test_a_runner_group_drives_its_runners_together(store):
+    from esdemo import RunnerGroup
+
+    fill(store, streams=2, per_stream=2)
+    group = RunnerGroup(store, [Tally(make_storage("sql")), Tally(make_storage("documents"))], batch_size=2)
+    assert [lag.events for lag in group.lag()] == [store.head()] * 2
+    assert group.catch_up() == store.head()
+    assert [lag.events for lag in group.lag()] == [0, 0]
+    group.wait_for(store.head(), timeout=0)
+    with pytest.raises(ValueError, match="at least one projection"):
+        RunnerGroup(store, [])
