@@ -9,7 +9,7 @@ The public names, grouped by layer:
 * the write side (aggregates): :class:`DomainEvent`, :func:`domain_event`,
   :class:`EventRegistry`, ``default_registry``, :class:`Upcasters`,
   :func:`copy_and_transform`, :class:`Aggregate`, :class:`DomainError`,
-  :class:`Repository`, :class:`SnapshotStore`, :class:`Snapshot` and their errors
+  :class:`Repository` (and its :class:`LoadPlan`), :class:`SnapshotStore`, :class:`Snapshot` and their errors
   :class:`UnknownEventTypeError`, :class:`EventDecodeError`, :class:`UpcastError`,
   :class:`AggregateNotFoundError`.
 * the read side (projections): :class:`Projection`, :class:`ProjectionRunner` (checkpoints,
@@ -33,7 +33,7 @@ from .store import EventStore
 from .subscription import Subscription
 from .aggregate import Aggregate, DomainError
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
-from .repository import AggregateNotFoundError, Repository
+from .repository import AggregateNotFoundError, LoadPlan, Repository
 from .snapshots import Snapshot, SnapshotStore
 from .upcasting import Upcasters, UpcastError, copy_and_transform
 from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
@@ -82,6 +82,7 @@ __all__ = [
     "DomainEvent",
     "EventDecodeError",
     "EventRegistry",
+    "LoadPlan",
     "Repository",
     "Snapshot",
     "SnapshotStore",

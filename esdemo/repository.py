@@ -6,6 +6,7 @@
     account = accounts.load("123")          # snapshot (if any) + replay of the tail
     account.withdraw(Decimal("50"))         # a command: validate, then record
     accounts.save(account)                  # append with expected_version=account.version
+    print(accounts.load_plan("123"))        # what a load restores and replays, without loading
 
 If another writer appended to ``Account-123`` between the load and the
 save, the store raises :class:`~esdemo.errors.ConflictError` and nothing is
@@ -22,6 +23,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +38,33 @@ A = TypeVar("A", bound=Aggregate)
 
 class AggregateNotFoundError(LookupError):
     """There are no events for this aggregate id (at the requested point in time)."""
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What a load costs: the snapshot it starts from and how many events it replays.
+
+    ``snapshot`` is the stream version of the snapshot the load restores (``None``:
+    no usable snapshot, so it replays from event 1); ``replayed`` is how many
+    events it then reads, decodes and applies to reach ``version``. The seed's
+    example prints as::
+
+        Account-123 at version 1,050: snapshot at 1,000 + replay 1,001..1,050 (50 events)
+    """
+
+    stream_id: str
+    version: int
+    snapshot: int | None
+    replayed: int
+
+    def __str__(self) -> str:
+        head = f"{self.stream_id} at version {self.version:,}: "
+        if self.snapshot is None:
+            return head + f"no usable snapshot, replay 1..{self.version:,} ({self.replayed:,} events)"
+        if not self.replayed:
+            return head + f"snapshot at {self.snapshot:,}, nothing to replay"
+        return head + (f"snapshot at {self.snapshot:,} + replay {self.snapshot + 1:,}..{self.version:,} "
+                       f"({self.replayed:,} event{'s' if self.replayed != 1 else ''})")
 
 
 class Repository(Generic[A]):
@@ -82,20 +111,16 @@ class Repository(Generic[A]):
         stream_id = cls.stream_id_for(id)
         if at_version is not None and as_of is not None:
             raise ValueError("pass at_version or as_of, not both")
-        if at_version is not None and (isinstance(at_version, bool) or not isinstance(at_version, int) or at_version < 1):
-            raise ValueError(f"at_version must be an int >= 1 (the first event is version 1), got {at_version!r}")
+        _check_at_version(at_version)
         target, history = at_version, None  # history: the events already read, for as_of
         if as_of is not None:
             history = self._history_as_of(stream_id, as_of)
             target = len(history)
-        snapshot = self.snapshots.latest(stream_id, schema_version=cls.snapshot_version, at_most=target)
+        snapshot = self._usable_snapshot(stream_id, target)
         start = 1 if snapshot is None else snapshot.version + 1
         tail = history[start - 1:] if history is not None else self.store.read(stream_id, start, to_version=target)
         if snapshot is None and not tail:
-            raise AggregateNotFoundError(
-                f"No {cls.__name__} with id {str(id)!r}: the stream {stream_id!r} has no events. "
-                f"Create it with a command (e.g. {cls.__name__}.{_factory_hint(cls)}) and save it first."
-            )
+            raise self._not_found(id, stream_id)
         aggregate = cls(id)
         if snapshot is not None:
             aggregate.restore_state(snapshot.state)
@@ -103,11 +128,41 @@ class Repository(Generic[A]):
         decode = self.registry.decode
         aggregate.replay([decode(recorded) for recorded in tail], tail[-1].version if tail else aggregate.version)
         if target is not None and aggregate.version != target:
-            raise ValueError(
-                f"{stream_id} has only {self.store.stream_version(stream_id)} events, so there is no "
-                f"version {target} yet; at_version must be between 1 and the stream's version."
-            )
+            raise _beyond_the_end(stream_id, self.store.stream_version(stream_id), target)
         return aggregate
+
+    def load_plan(self, id: str | int, *, at_version: int | None = None) -> LoadPlan:
+        """How :meth:`load` (with the same arguments) would get there, without reading any event.
+
+        It asks the two questions ``load`` asks: which is the newest snapshot of
+        this class's ``snapshot_version`` at or before the target, and what is
+        the stream's version. Use it to see what snapshots save::
+
+            print(accounts.load_plan("123"))
+            # Account-123 at version 1,050: snapshot at 1,000 + replay 1,001..1,050 (50 events)
+        """
+        _check_at_version(at_version)
+        stream_id = self.aggregate_class.stream_id_for(id)
+        current = self.store.stream_version(stream_id)
+        if current == 0:
+            raise self._not_found(id, stream_id)
+        target = current if at_version is None else at_version
+        if target > current:
+            raise _beyond_the_end(stream_id, current, target)
+        snapshot = self._usable_snapshot(stream_id, target)
+        start = 0 if snapshot is None else snapshot.version
+        return LoadPlan(stream_id, target, None if snapshot is None else snapshot.version, target - start)
+
+    def _usable_snapshot(self, stream_id: str, target: int | None) -> Snapshot | None:
+        """The one rule for picking a snapshot, shared by load and load_plan."""
+        return self.snapshots.latest(stream_id, schema_version=self.aggregate_class.snapshot_version, at_most=target)
+
+    def _not_found(self, id: str | int, stream_id: str) -> AggregateNotFoundError:
+        cls = self.aggregate_class
+        return AggregateNotFoundError(
+            f"No {cls.__name__} with id {str(id)!r}: the stream {stream_id!r} has no events. "
+            f"Create it with a command (e.g. {cls.__name__}.{_factory_hint(cls)}) and save it first."
+        )
 
     def _history_as_of(self, stream_id: str, as_of: datetime) -> list[RecordedEvent]:
         if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
@@ -160,6 +215,16 @@ class Repository(Generic[A]):
 
     def __repr__(self) -> str:
         return f"Repository({self.store!r}, {self.aggregate_class.__name__}, snapshot_every={self.snapshot_every})"
+
+
+def _check_at_version(at_version: object) -> None:
+    if at_version is not None and (isinstance(at_version, bool) or not isinstance(at_version, int) or at_version < 1):
+        raise ValueError(f"at_version must be an int >= 1 (the first event is version 1), got {at_version!r}")
+
+
+def _beyond_the_end(stream_id: str, current: int, target: int) -> ValueError:
+    return ValueError(f"{stream_id} has only {current} events, so there is no version {target} yet; "
+                      f"at_version must be between 1 and the stream's version.")
 
 
 def _factory_hint(cls: type) -> str:

@@ -90,6 +90,19 @@ class SnapshotStore:
             row = cur.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
         return None if row is None else Snapshot(row[0], row[1], row[2], loads(row[3]))
 
+    def delete(self, stream_id: str | None = None) -> int:
+        """Delete the snapshots of ``stream_id`` (or of every stream); return how many went.
+
+        Always safe: snapshots are a cache beside the events, so the next load
+        replays from event 1 and gives the same state. Use it to drop snapshots
+        that no code reads any more, or to rebuild them from scratch.
+        """
+        where, params = ("", []) if stream_id is None else (" WHERE stream_id = ?", [stream_id])
+        with self._store.transaction() as cur:
+            (count,) = cur.execute("SELECT count(*) FROM snapshots" + where, params).fetchone()
+            cur.execute("DELETE FROM snapshots" + where, params)
+        return int(count)
+
     def all(self, stream_id: str) -> list[Snapshot]:
         """Every snapshot of ``stream_id``, oldest first, whatever its schema version."""
         with self._store.transaction() as cur:
