@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Extra arguments for JupyterLab, e.g. `make lab LAB_ARGS="--no-browser --port 8899"`.
 LAB_ARGS ?=
-NBVAL  := --nbval --nbval-current-env --sanitize-with notebooks/sanitize.cfg
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 # Which notebooks `make notebooks` re-executes (default: every notebooks/NN_*.ipynb),
 # e.g. `make notebooks NB=notebooks/03_event_store.ipynb`.
 NB ?=

@@ -74,6 +74,8 @@ class DuckDBBackend(SqlBackend):
         self._local = threading.local()
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
+        # A progress bar would appear in notebook outputs for slow queries: keep DuckDB quiet.
+        self._con.execute("SET enable_progress_bar = false")
         self._con.execute(SCHEMA)
 
     @contextmanager
