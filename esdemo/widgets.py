@@ -98,3 +98,324 @@ def build_race_widget() -> W.VBox:
 
     controls["run"].on_click(on_click)
     return panel(controls, result, output)
+
+
+# -- 08 · Schema evolution ----------------------------------------------------------------------
+# This section's own imports (the file is shared; each section keeps its imports with it).
+
+import dataclasses  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+from .domain import EventDecodeError, EventRegistry  # noqa: E402
+from .events import RecordedEvent  # noqa: E402
+from .tables import format_value  # noqa: E402
+from .upcasting import UpcastError  # noqa: E402
+
+
+@dataclass(frozen=True)
+class StoredVsSeen:
+    """One stored event next to what a registry turns it into.
+
+    ``stored_version`` and ``stored_data`` are what the log holds, and they
+    never change. ``seen_class``, ``seen_version`` and ``seen_data`` are the
+    domain event an aggregate or projection receives after the upcasters ran;
+    they are ``None`` when the registry cannot decode the event, and
+    ``error`` then says why (the registry's own message).
+    """
+
+    position: int
+    stream_id: str
+    type: str
+    stored_version: int
+    stored_data: dict[str, Any]
+    seen_class: str | None
+    seen_version: int | None
+    seen_data: dict[str, Any] | None
+    error: str | None
+
+    @property
+    def upcast(self) -> bool:
+        """Did the event change version on its way in?"""
+        return self.seen_version is not None and self.seen_version != self.stored_version
+
+    def describe(self) -> str:
+        """Two lines: what is stored, and what the domain sees."""
+        stored = f"stored:  {self.type} V{self.stored_version} {_fields(self.stored_data)}"
+        if self.error is not None:
+            return f"position {self.position} ({self.stream_id})\n{stored}\nseen:    nothing, the read fails: {self.error}"
+        how = f"upcast V{self.stored_version} -> V{self.seen_version}" if self.upcast else "as stored"
+        return (f"position {self.position} ({self.stream_id})\n{stored}\n"
+                f"seen:    {self.seen_class} V{self.seen_version} {_fields(self.seen_data or {})}  ({how})")
+
+
+def _fields(data: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{key}: {format_value(value)}" for key, value in data.items()) + "}"
+
+
+def stored_vs_seen(recorded: RecordedEvent, registry: EventRegistry) -> StoredVsSeen:
+    """Decode ``recorded`` with ``registry`` and report the stored event next to the domain event.
+
+    A failed decode is part of the answer, not an exception: the widget shows
+    the registry's message (e.g. "no upcaster from V1 is registered").
+
+    >>> stored_vs_seen(store.read("Order-9001")[-1], default_registry).seen_data["currency"]
+    'USD'
+    """
+    if not isinstance(recorded, RecordedEvent):
+        raise TypeError(f"pass a RecordedEvent (from store.read(...)), got {type(recorded).__name__}")
+    if not isinstance(registry, EventRegistry):
+        raise TypeError(f"registry must be an EventRegistry, got {type(registry).__name__}")
+    stored = (recorded.position, recorded.stream_id, recorded.type, recorded.schema_version, dict(recorded.data))
+    try:
+        event = registry.decode(recorded)
+    except (EventDecodeError, UpcastError) as exc:
+        return StoredVsSeen(*stored, None, None, None, str(exc))
+    seen = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
+    return StoredVsSeen(*stored, type(event).__name__, type(event).schema_version, seen, None)
+
+
+def _stored_vs_seen_html(view: StoredVsSeen, registry_name: str) -> str:
+    def rows(data: Mapping[str, Any]) -> str:
+        return "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(format_value(v))}</td></tr>"
+                       for k, v in data.items())
+
+    stored = (f"<b>stored in the log: {html.escape(view.type)} V{view.stored_version}</b>"
+              f"<table>{rows(view.stored_data)}</table><i>never changes</i>")
+    if view.error is not None:
+        seen = (f"<b>seen by the domain ({html.escape(registry_name)})</b>"
+                f"<p style='color:#b00020'>the read fails: {html.escape(view.error)}</p>")
+    else:
+        how = f"upcast V{view.stored_version} → V{view.seen_version}" if view.upcast else "as stored, no upcast"
+        seen = (f"<b>seen by the domain ({html.escape(registry_name)}): {html.escape(view.seen_class or '')} "
+                f"V{view.seen_version}</b><table>{rows(view.seen_data or {})}</table><i>{how}</i>")
+    cell = "<td style='vertical-align:top; padding-right:2em; max-width:30em'>"
+    return (f"<p>position {view.position} · {html.escape(view.stream_id)}</p>"
+            f"<table><tr>{cell}{stored}</td>{cell}{seen}</td></tr></table>")
+
+
+def build_upcast_widget(events: Sequence[RecordedEvent], registries: Mapping[str, EventRegistry], *,
+                        start: int = 1) -> W.VBox:
+    """A slider over ``events`` and a choice of registry: the stored event next to what the domain sees.
+
+    ``registries`` names the choices, e.g. ``{"with upcaster": default_registry,
+    "no upcaster": bare}``; ``start`` is the event (1-based) shown first.
+    """
+    events = list(events)
+    if not events:
+        raise ValueError("pass at least one recorded event, e.g. store.read_all()")
+    if not registries or not all(isinstance(r, EventRegistry) for r in registries.values()):
+        raise ValueError("registries must map a label to an EventRegistry, e.g. {'with upcaster': default_registry}")
+    if not 1 <= start <= len(events):
+        raise ValueError(f"start must be between 1 and {len(events)} (the number of events), got {start}")
+    controls = {
+        "event": W.IntSlider(value=start, min=1, max=len(events), description="event"),
+        "registry": W.ToggleButtons(options=list(registries), description="read with"),
+    }
+    result = W.HTML()
+
+    def show(_change: object = None) -> None:
+        name = controls["registry"].value
+        result.value = _stored_vs_seen_html(stored_vs_seen(events[controls["event"].value - 1], registries[name]), name)
+
+    controls["event"].observe(show, names="value")
+    controls["registry"].observe(show, names="value")
+    show()
+    return panel(controls, result)
+
+
+# -- 01 · CQRS: where is the new price? -----------------------------------------------------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402  (each section keeps its own imports)
+from decimal import Decimal  # noqa: E402
+
+import pandas as pd  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+from .aggregate import DomainError  # noqa: E402
+from .clock import FakeClock  # noqa: E402
+from .examples.catalog import Catalog, Product, UpdateProductPrice  # noqa: E402
+from .examples.catalog_views import CatalogViews  # noqa: E402
+from .ids import seeded_ids  # noqa: E402
+from .plots import price_sync_chart  # noqa: E402
+
+PRICE_PLACES = {  # place -> where it lives in this course's catalog
+    "write model": "products table",
+    "outbox": "outbox table, same DB",
+    "event log": "event store",
+    "search view": "pandas DataFrame",
+    "detail view": "documents (dicts)",
+    "admin view": "DuckDB table",
+}
+UP_TO_DATE, STALE, NOT_THERE = "up to date", "STALE", "not there yet"
+
+
+def where_is_the_price(catalog: Catalog, store: EventStore, views: CatalogViews, product_id: str) -> pd.DataFrame:
+    """What each place that keeps ``product_id``'s price shows right now, compared with the write model.
+
+    One row per place (the index): ``stored in``, ``price`` (as text, ``—``
+    when the place has nothing) and ``status``: ``up to date``, ``STALE``
+    (an older price), ``not there yet`` (the product itself has not arrived),
+    and for the outbox how many of the product's events wait to be relayed.
+
+    >>> where_is_the_price(catalog, store, views, "p-1").loc["search view", "status"]
+    'STALE'
+    """
+    truth = catalog.get(product_id).price
+    waiting = [row for row in catalog.outbox()
+               if row["stream_id"] == f"Product-{product_id}" and row["relayed_position"] is None]
+    waiting_prices = [_price_in(row["type"], loads(row["data"])) for row in waiting]
+    waiting_prices = [price for price in waiting_prices if price is not None]
+    logged = None
+    for event in store.read(f"Product-{product_id}"):
+        logged = _price_in(event.type, event.data) or logged
+    search = views.search_view.storage.frame
+    page = views.product_page(product_id)
+    admin = {row.product_id: row.price for row in views.admin_products()}
+    shown = {
+        "write model": truth,
+        "event log": logged,
+        "search view": search.loc[product_id, "price"] if product_id in search.index else None,
+        "detail view": page["price"] if page is not None else None,
+        "admin view": admin.get(product_id),
+    }
+    rows = []
+    for place, stored_in in PRICE_PLACES.items():
+        if place == "outbox":
+            status = f"{len(waiting)} event{'s' * (len(waiting) != 1)} waiting" if waiting else "empty"
+            price = waiting_prices[-1] if waiting_prices else None
+        else:
+            price = shown[place]
+            status = NOT_THERE if price is None else UP_TO_DATE if price == truth else STALE
+        rows.append({"place": place, "stored in": stored_in, "price": "—" if price is None else str(price),
+                     "status": status})
+    return pd.DataFrame(rows).set_index("place")
+
+
+def _price_in(event_type: str, data: dict) -> Decimal | None:
+    """The price an event states: a new product's price, or a price update's new price."""
+    if event_type == "ProductCreated":
+        return data["price"]
+    if event_type == "ProductPriceUpdated":
+        return data["new_price"]
+    return None
+
+
+def sync_status_code(status: str) -> int:
+    """A status of :func:`where_is_the_price` as a chart colour: 2 current, 1 behind or waiting, 0 nothing."""
+    if status == UP_TO_DATE:
+        return 2
+    if status == STALE or status.endswith("waiting"):
+        return 1
+    return 0
+
+
+DEMO_LAMP = Product("p-1", "Desk Lamp", "A desk lamp with a warm light", Decimal("40.00"), inventory=10,
+                    thumbnail="lamp.png", images=("lamp-1.png", "lamp-2.png"))
+
+
+class PriceSyncDemo:
+    """A one-product shop to walk a price change through CQRS by hand: command, relay, project.
+
+    It has its own catalog (write side, price manager ``alice``), event store
+    and three views, all in memory, with a fake clock and seeded ids, so it
+    never touches a notebook's own objects. ``history`` keeps what
+    :func:`where_is_the_price` said after each step, for :meth:`chart`.
+    """
+
+    VIEWS = ("search", "detail", "admin")
+
+    def __init__(self, product: Product = DEMO_LAMP):
+        clock = FakeClock(datetime(2024, 3, 1, 9, tzinfo=timezone.utc), step=timedelta(minutes=1))
+        self.product_id = product.id
+        self.store = EventStore(clock=clock)
+        self.catalog = Catalog(price_managers={"alice"}, id_factory=seeded_ids(1))
+        self.catalog.create_product(product)
+        self.catalog.relay_outbox(self.store)
+        self.views = CatalogViews(self.store, clock=clock.peek)
+        self.views.catch_up()
+        self.history: list[tuple[str, pd.DataFrame]] = [("start", self.where())]
+
+    def where(self) -> pd.DataFrame:
+        """:func:`where_is_the_price` for the demo's product, now."""
+        return where_is_the_price(self.catalog, self.store, self.views, self.product_id)
+
+    def command(self, new_price: Decimal | str, user: str) -> str:
+        """Send ``UpdateProductPrice``; returns what the write side answered (accepted, or why not)."""
+        try:
+            event = self.catalog.update_product_price(UpdateProductPrice(self.product_id, Decimal(new_price), user))
+        except (DomainError, TypeError) as exc:
+            return self._step("rejected", f"{user} → {new_price}: rejected. {type(exc).__name__}: {exc}")
+        return self._step(f"command {event.new_price}",
+                          f"{user} → {event.new_price}: accepted. The products table and the outbox changed "
+                          "in one transaction; nothing else knows yet.")
+
+    def relay(self) -> str:
+        """Run the outbox relay once (the "Sync" arrow): appends waiting events to the event store."""
+        count = self.catalog.relay_outbox(self.store)
+        return self._step("relay", f"relay: {count} event{'s' * (count != 1)} appended to the event store.")
+
+    def project(self, view: str = "all") -> str:
+        """Run the projection of one view (``search``, ``detail``, ``admin``) or of ``all``, up to the head."""
+        if view not in (*self.VIEWS, "all"):
+            raise ValueError(f"view must be one of {[*self.VIEWS, 'all']}, got {view!r}")
+        runners = self.views.runners if view == "all" else [self.views.runners[self.VIEWS.index(view)]]
+        applied = max(runner.catch_up() for runner in runners)
+        which = "all three views" if view == "all" else f"the {view} view"
+        return self._step(f"project {view}",
+                          f"projection: {which} applied {applied} new event{'s' * (applied != 1)}.")
+
+    def chart(self, last: int = 8) -> Figure:
+        """The last ``last`` steps as a :func:`~esdemo.plots.price_sync_chart`."""
+        history = self.history[-last:]
+        places = list(PRICE_PLACES)
+        codes = [[sync_status_code(frame.loc[place, "status"]) for _, frame in history] for place in places]
+        labels = [[frame.loc[place, "price"] for _, frame in history] for place in places]
+        return price_sync_chart([step for step, _ in history], places, codes, labels)
+
+    def close(self) -> None:
+        self.catalog.close()
+        self.store.close()
+
+    def _step(self, label: str, message: str) -> str:
+        self.history.append((label, self.where()))
+        return message
+
+
+def sync_html(message: str, frame: pd.DataFrame) -> str:
+    """The price-sync widget's text: the last step's message, then one line per place."""
+    lines = [f"<b>{html.escape(message)}</b>"]
+    for place, row in frame.iterrows():
+        lines.append(html.escape(f"{place:<12} {row['stored in']:<22} {row['price']:>7}   {row['status']}"))
+    return "<pre style='margin:0'>" + "\n".join(lines) + "</pre>"
+
+
+def build_price_sync_widget(demo: PriceSyncDemo | None = None) -> W.VBox:
+    """Change the lamp's price with a command, then relay and project, and watch where the new price shows.
+
+    The built panel also has ``panel.demo`` (the :class:`PriceSyncDemo` it drives).
+    """
+    demo = demo if demo is not None else PriceSyncDemo()
+    narrow = {"style": {"description_width": "initial"}, "layout": W.Layout(width="auto")}
+    controls = {
+        "price": W.Dropdown(options=["35.00", "44.00", "52.00", "80.00"], value="35.00", description="new price", **narrow),
+        "user": W.Dropdown(options=["alice", "bob"], value="alice", description="user", **narrow),
+        "command": W.Button(description="1 · UpdateProductPrice", button_style="primary", layout=W.Layout(width="auto")),
+        "relay": W.Button(description="2 · relay outbox", layout=W.Layout(width="auto")),
+        "view": W.Dropdown(options=["all", *PriceSyncDemo.VIEWS], value="all", description="view", **narrow),
+        "project": W.Button(description="3 · project", layout=W.Layout(width="auto")),
+    }
+    result = W.HTML(sync_html("Start: the lamp costs 40.00 everywhere. Send a command.", demo.where()))
+    output = W.Output()
+
+    @output.capture(clear_output=True)
+    def run(step: Callable[[], str]) -> None:
+        result.value = sync_html(step(), demo.where())
+        display(demo.chart())
+
+    controls["command"].on_click(lambda _: run(lambda: demo.command(controls["price"].value, controls["user"].value)))
+    controls["relay"].on_click(lambda _: run(demo.relay))
+    controls["project"].on_click(lambda _: run(lambda: demo.project(controls["view"].value)))
+    box = panel(controls, result, output)
+    box.demo = demo
+    return box
