@@ -83,11 +83,13 @@ class GapSimulation:
     hwm_max_wait_s: float
 
     def to_frame(self) -> Any:
+        """The rows as a pandas DataFrame, one row per poll."""
         import pandas as pd
 
         return pd.DataFrame(self.rows)
 
     def summary(self) -> dict[str, Any]:
+        """Headline numbers: how many each reader missed, and the longest wait the high-water mark imposed."""
         return {"naive_missed": len(self.naive_missed), "hwm_gave_up": len(self.hwm_gave_up),
                 "hwm_lost": len(self.hwm_lost), "hwm_max_wait_s": self.hwm_max_wait_s}
 

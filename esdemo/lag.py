@@ -29,6 +29,7 @@ class Lag:
 
     @property
     def events(self) -> int:
+        """How many events the view has not applied yet."""
         return self.head - self.position
 
     def __str__(self) -> str:

@@ -73,6 +73,7 @@ class ProjectionRunner:
 
     @property
     def name(self) -> str:
+        """The view's name (the projection's)."""
         return self.projection.name
 
     @property
@@ -106,7 +107,7 @@ class ProjectionRunner:
                     if conflicts > MAX_CONFLICT_RETRIES:
                         raise
                     continue
-                done += count
+                done, conflicts = done + count, 0
                 if bar is not None:
                     bar.update(count)
                 if count < self.batch_size or position >= head:
@@ -189,6 +190,7 @@ class ProjectionRunner:
     # -- background mode ----------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """Is the background thread alive?"""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, interval: float = 0.05) -> ProjectionRunner:
@@ -216,6 +218,7 @@ class ProjectionRunner:
             self._thread = None
 
     def _follow(self, interval: float) -> None:
+        # The same wake-up as esdemo.subscription: the store counts its appends and notifies waiters.
         while not self._stop.is_set():
             seen = self.store._append_count
             try:

@@ -54,6 +54,7 @@ class RebuildReport:
 
     @property
     def events_per_second(self) -> float:
+        """Throughput of the whole operation: events of the log covered per second."""
         return self.events / self.seconds if self.seconds > 0 else float("inf")
 
     def __str__(self) -> str:

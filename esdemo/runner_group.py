@@ -47,6 +47,7 @@ class RunnerGroup:
         return self
 
     def stop(self) -> None:
+        """Stop every background thread."""
         for runner in self.runners:
             runner.stop()
 

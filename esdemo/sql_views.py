@@ -43,7 +43,7 @@ META = (
 )
 # What DuckDB raises when two transactions write the same rows (checkpoint, view keys): MVCC write conflicts.
 # A view table has no constraint but its primary key, and a batch writes each key once, so a constraint
-# error can only come from a concurrent writer. (SQLite serializes writers; it never gets here.)
+# error while writing the batch can only come from a concurrent writer. (SQLite serializes writers.)
 _CONFLICTS = (duckdb.TransactionException, duckdb.ConstraintException)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -70,7 +70,6 @@ class SqlTable(ViewStorage):
         ColumnValues("check", self.columns, "duckdb")  # refuses zoned timestamp types
         self._store: EventStore | None = None
         self._name = ""
-        self._mismatch: str | None = None
 
     # -- ViewStorage ----------------------------------------------------------------------
     def attach(self, store: EventStore, name: str) -> None:
@@ -97,13 +96,6 @@ class SqlTable(ViewStorage):
                 self._create(cur, table)
                 cur.execute("INSERT INTO read_models VALUES (?, ?, 2)", [name, table])
                 cur.execute(f"CREATE VIEW {name} AS SELECT * FROM {table}")
-            else:
-                stored = [d[0] for d in cur.execute(f"SELECT * FROM {row[0]} LIMIT 0").description]
-                if stored != list(self.columns):
-                    self._mismatch = (
-                        f"the stored view {name!r} (table {row[0]}) has columns {stored}, but the projection now "
-                        f"declares {list(self.columns)}. Rebuild it: esdemo.rebuild(store, projection)."
-                    )
 
     def position(self, target: str | None = None) -> int:
         with self._transaction() as cur:
@@ -117,16 +109,18 @@ class SqlTable(ViewStorage):
 
     @contextmanager
     def batch(self, target: str | None = None, *, activate: bool = False) -> Iterator[Batch]:
+        in_caller = False
         try:
             with self._transaction() as cur:
                 table = target or self._live(cur)
-                if target is None and self._mismatch:
-                    raise ProjectionError(self._mismatch)
+                self._check_columns(cur, table)
                 start = self._checkpoint(cur, table)
                 rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._load(cur, table, key),
                                 load_many=lambda keys: self._load_many(cur, table, keys))
                 batch = Batch(rows, start, table, cur)
+                in_caller = True
                 yield batch
+                in_caller = False
                 try:
                     self._write(cur, table, rows)
                 except ValueError as exc:
@@ -137,6 +131,8 @@ class SqlTable(ViewStorage):
                 if activate:
                     self._activate(cur, table)
         except _CONFLICTS as exc:
+            if in_caller and isinstance(exc, duckdb.ConstraintException):
+                raise  # the caller's own SQL broke a constraint (a set-based rebuild's duplicate key): a bug, not a race
             raise ProjectionConflictError(
                 f"another transaction changed {self._name!r} or its checkpoint at the same time (a second runner, "
                 f"or a rebuild switching tables); nothing of this batch was kept. Run it again. ({exc})"
@@ -185,6 +181,14 @@ class SqlTable(ViewStorage):
             raise ProjectionError(f"{table} is not a generation of {self._name!r} (it was dropped, or never created)")
         return row[0]
 
+    def _check_columns(self, cur: Any, table: str) -> None:
+        # The projection's code may have changed since the table was built (a new column, say).
+        stored = [d[0] for d in cur.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        if stored != list(self.columns):
+            raise ProjectionError(
+                f"the stored view {self._name!r} (table {table}) has columns {stored}, but the projection now "
+                f"declares {list(self.columns)}. Rebuild it: esdemo.rebuild(store, projection).")
+
     def _create(self, cur: Any, table: str) -> None:
         columns = ", ".join(f"{name} {self._values.ddl_type(name)}" for name in self.columns)
         cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -200,7 +204,6 @@ class SqlTable(ViewStorage):
         if old != table:
             cur.execute(f"DROP TABLE {old}")
             cur.execute("DELETE FROM checkpoints WHERE name = ?", [old])
-        self._mismatch = None
 
     def _load(self, cur: Any, table: str, key: Key) -> dict[str, Any] | None:
         values = key if len(self.key) > 1 else (key,)

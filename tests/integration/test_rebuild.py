@@ -122,6 +122,8 @@ def test_rebuild_fixes_a_view_whose_columns_changed(store):
     with pytest.raises(ProjectionError, match="Rebuild it"):
         ProjectionRunner(store, v2).run_once()
     rebuild(store, v2)
+    with pytest.raises(ProjectionError, match="Rebuild it"):   # the old code, still running, is stopped too
+        ProjectionRunner(store, projection).run_once()
     rows = rows_of(v2)
     assert [row["first_at"] for row in rows] == [store.read(row["stream_id"])[0].recorded_at for row in rows]
     assert ProjectionRunner(store, v2).catch_up() == 0
@@ -253,3 +255,14 @@ def test_a_live_batch_that_loses_to_the_switch_is_retried_on_the_new_table():
     assert rows_of(projection) == expected_rows(store)
     assert ProjectionRunner(store, live_projection).position == store.head()
     store.close()
+
+
+def test_a_set_based_query_with_duplicate_keys_fails_at_once_with_the_databases_message(store):
+    if store.backend != "duckdb":
+        pytest.skip("DuckDB SQL")
+    projection = built(store, "sql")
+    duplicated = TALLY_SQL + " UNION ALL " + TALLY_SQL
+    with pytest.raises(Exception, match="(?i)duplicate key") as failure:
+        rebuild_set_based(store, projection, duplicated)
+    assert not isinstance(failure.value, ProjectionError)      # not mistaken for a race and retried
+    assert projection.storage.live_target == "tally_1" and "tally_2" not in tables(store)
