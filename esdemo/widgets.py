@@ -226,7 +226,8 @@ def build_upcast_widget(events: Sequence[RecordedEvent], registries: Mapping[str
 
 # -- 01 · CQRS: where is the new price? -----------------------------------------------------------
 
-from datetime import datetime, timedelta, timezone  # noqa: E402  (each section keeps its own imports)
+from collections.abc import Callable  # noqa: E402  (each section keeps its own imports)
+from datetime import datetime, timedelta, timezone  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -238,6 +239,8 @@ from .examples.catalog import Catalog, Product, UpdateProductPrice  # noqa: E402
 from .examples.catalog_views import CatalogViews  # noqa: E402
 from .ids import seeded_ids  # noqa: E402
 from .plots import price_sync_chart  # noqa: E402
+from .serialization import loads  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 PRICE_PLACES = {  # place -> where it lives in this course's catalog
     "write model": "products table",
