@@ -2,13 +2,18 @@
 
 An append is one transaction:
 
-1. If the first event id is already stored, this is a retry: answer with
-   what the first attempt wrote (or refuse if it differs).
-2. Read the stream's version from ``streams`` and compare it with the
-   expected version: a mismatch is a :class:`ConflictError`.
+1. Read the stream's version from ``streams`` and the log's last position.
+2. Compare the stream's version with the expected version: a mismatch is a
+   :class:`ConflictError`.
 3. Number the events: stream versions continue from the stream's version,
-   global positions continue from the highest position in ``events``.
+   global positions continue from the log's last position.
 4. Insert the events, record the stream's new version, commit.
+
+When an append fails (a conflict, or a clash with another writer), one more
+question is asked before anything is reported: is this a *retry* of an
+append that already succeeded (its first event id is stored)? Then the
+answer is what the first attempt returned, and nothing is written twice.
+Asking only on failure keeps the common path to a single round of statements.
 
 Why positions stay gapless and in commit order: ``position`` is the primary
 key, and a writer takes ``max(position) + 1`` inside its transaction. Two
@@ -99,29 +104,35 @@ class SqlBackend:
         recorded_at = self.to_db_time(now)
         for attempt in range(self.max_attempts):
             with self.cursor() as cur:
-                retried = self._answer_retry(cur, stream_id, events, expected)
-                if retried is not None:
-                    return retried
                 cur.execute(self.begin_write)
                 try:
-                    current = self._stream_version(cur, stream_id)
+                    current, head = cur.execute(
+                        "SELECT (SELECT version FROM streams WHERE stream_id = ?), "
+                        "(SELECT coalesce(max(position), 0) FROM events)", (stream_id,)
+                    ).fetchone()
+                    current = current or 0
                     check_expected(stream_id, expected, current)
-                    head = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
                     rows = [
                         (head + i, stream_id, current + i, type_, schema, data, meta, self.to_db_uuid(eid), recorded_at)
                         for i, (eid, type_, schema, data, meta) in enumerate(events, start=1)
                     ]
                     self.insert_events(cur, rows)
-                    self.upsert_streams(cur, [(stream_id, current + len(rows))])
+                    if current:
+                        cur.execute("UPDATE streams SET version = ? WHERE stream_id = ?", (current + len(rows), stream_id))
+                    else:
+                        cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)", (stream_id, len(rows)))
                     cur.execute("COMMIT")
                     return AppendResult(version=current + len(rows), position=head + len(rows))
-                except self.retryable:
+                except (ConflictError, *self.retryable) as failure:
                     _rollback(cur)
-                    # If it was our own event ids that collided, retrying cannot help:
-                    # either a twin of this append just committed, or the ids are taken.
+                    # Before reporting a conflict or retrying, is this a retry of an append
+                    # that already happened (same event ids)? Then answer as the first time.
                     retried = self._answer_retry(cur, stream_id, events, expected)
                     if retried is not None:
                         return retried
+                    if isinstance(failure, ConflictError):
+                        raise
+                    # Our ids taken by other events cannot be fixed by retrying.
                     self._refuse_stored_ids(cur, stream_id, events)
                 except BaseException:
                     _rollback(cur)

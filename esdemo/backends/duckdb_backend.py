@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from ..errors import StoreLockedError
-from .base import UPSERT_STREAM, SqlBackend
+from .base import SqlBackend
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -95,14 +95,12 @@ class DuckDBBackend(SqlBackend):
             cur.execute(_INSERT_MANY, [list(column) for column in zip(*rows)])
 
     def upsert_streams(self, cur: Any, versions: list[tuple[str, int]]) -> None:
-        if len(versions) == 1:
-            cur.execute(UPSERT_STREAM, versions[0])
-        else:  # one statement for many streams: executemany is a loop of tiny statements in DuckDB
-            cur.execute(
-                "INSERT INTO streams SELECT unnest($1), unnest($2) "
-                "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
-                [list(column) for column in zip(*versions)],
-            )
+        # One statement for many streams: executemany is a loop of tiny statements in DuckDB.
+        cur.execute(
+            "INSERT INTO streams SELECT unnest($1), unnest($2) "
+            "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+            [list(column) for column in zip(*versions)],
+        )
 
     def to_db_time(self, when: datetime) -> datetime:
         return when.astimezone(timezone.utc).replace(tzinfo=None)
