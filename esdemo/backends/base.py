@@ -252,11 +252,14 @@ class SqlBackend:
         return self._events(rows)
 
     def read_all(self, from_position: int, limit: int | None) -> list[RecordedEvent]:
-        sql = f"SELECT {COLUMNS} FROM events WHERE position >= ? ORDER BY position"
+        sql = f"SELECT {COLUMNS} FROM events WHERE position >= ?"
         params: list[Any] = [from_position]
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+            # Positions have no holes, so the range says exactly which rows: the database
+            # need not sort everything after from_position to find the first `limit`.
+            sql += " AND position < ?"
+            params.append(from_position + limit)
+        sql += " ORDER BY position"
         with self.cursor() as cur:
             rows = cur.execute(sql, params).fetchall()
         return self._events(rows)
