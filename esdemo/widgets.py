@@ -226,7 +226,7 @@ def build_upcast_widget(events: Sequence[RecordedEvent], registries: Mapping[str
 
 # -- 01 · CQRS: where is the new price? -----------------------------------------------------------
 
-from collections.abc import Callable  # noqa: E402  (each section keeps its own imports)
+from collections.abc import Callable, Sequence  # noqa: E402  (each section keeps its own imports)
 from datetime import datetime, timedelta, timezone  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
@@ -313,6 +313,17 @@ def sync_status_code(status: str) -> int:
     return 0
 
 
+def sync_history_chart(history: Sequence[tuple[str, pd.DataFrame]]) -> Figure:
+    """Chart a price change step by step: ``history`` is ``(step name, where_is_the_price(...))`` pairs.
+
+    >>> sync_history_chart([("command", after_command), ("relay", after_relay)])
+    """
+    places = list(PRICE_PLACES)
+    codes = [[sync_status_code(frame.loc[place, "status"]) for _, frame in history] for place in places]
+    labels = [[frame.loc[place, "price"] for _, frame in history] for place in places]
+    return price_sync_chart([step for step, _ in history], places, codes, labels)
+
+
 DEMO_LAMP = Product("p-1", "Desk Lamp", "A desk lamp with a warm light", Decimal("40.00"), inventory=10,
                     thumbnail="lamp.png", images=("lamp-1.png", "lamp-2.png"))
 
@@ -369,12 +380,8 @@ class PriceSyncDemo:
                           f"projection: {which} applied {applied} new event{'s' * (applied != 1)}.")
 
     def chart(self, last: int = 8) -> Figure:
-        """The last ``last`` steps as a :func:`~esdemo.plots.price_sync_chart`."""
-        history = self.history[-last:]
-        places = list(PRICE_PLACES)
-        codes = [[sync_status_code(frame.loc[place, "status"]) for _, frame in history] for place in places]
-        labels = [[frame.loc[place, "price"] for _, frame in history] for place in places]
-        return price_sync_chart([step for step, _ in history], places, codes, labels)
+        """The last ``last`` steps as a :func:`sync_history_chart`."""
+        return sync_history_chart(self.history[-last:])
 
     def close(self) -> None:
         self.catalog.close()
