@@ -10,7 +10,13 @@ import pytest
 from esdemo import EventStore, FakeClock, seeded_ids
 from esdemo.examples.catalog import Catalog, Product, UpdateProductPrice
 from esdemo.examples.catalog_views import CatalogViews
-from esdemo.widgets import PriceSyncDemo, build_price_sync_widget, sync_status_code, where_is_the_price
+from esdemo.widgets import (
+    PriceSyncDemo,
+    build_price_sync_widget,
+    sync_history_chart,
+    sync_status_code,
+    where_is_the_price,
+)
 
 VIEWS = ["search view", "detail view", "admin view"]
 
@@ -107,3 +113,15 @@ def test_widget_walks_a_price_change_through_command_relay_project():
     panel.controls["user"].value = "bob"
     panel.controls["command"].click()
     assert "rejected" in panel.result.value and "may not change prices" in panel.result.value
+
+
+def test_sync_history_chart_draws_the_notebooks_own_steps(shop):
+    catalog, store, views = shop
+    catalog.relay_outbox(store)
+    views.catch_up()
+    history = [("start", where_is_the_price(catalog, store, views, "p-7"))]
+    catalog.update_product_price(UpdateProductPrice("p-7", Decimal("33.00"), user="alice"))
+    history.append(("command", where_is_the_price(catalog, store, views, "p-7")))
+    axes = sync_history_chart(history).axes[0]
+    assert axes.images[0].get_array().tolist() == [[2, 2], [0, 1], [2, 1], [2, 1], [2, 1], [2, 1]]
+    assert [t.get_text() for t in axes.texts][:2] == ["30.00", "33.00"]         # the write model's row
