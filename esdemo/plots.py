@@ -70,3 +70,41 @@ def price_sync_chart(steps: Sequence[str], places: Sequence[str], codes: Sequenc
     axes.legend(handles=[Patch(color=colour, label=meaning) for colour, meaning in zip(SYNC_COLOURS, SYNC_MEANING)],
                 loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return figure
+
+
+# -- 02 · Event sourcing: the balance, replayed ------------------------------------------------------
+
+from datetime import datetime as _datetime  # noqa: E402  (each section keeps its own imports)
+from decimal import Decimal as _Decimal  # noqa: E402
+
+import matplotlib.dates as _mdates  # noqa: E402
+
+
+def balance_chart(times: Sequence[_datetime], balances: Sequence[_Decimal | float], *, upto: int | None = None,
+                  as_of: _datetime | None = None, title: str = "Account 123: the balance, replayed") -> Figure:
+    """The balance after each event, as a step line over time (it only changes when an event happens).
+
+    ``upto=n`` draws the first ``n`` steps (what a replay to step ``n`` has
+    seen) in colour with a dot on step ``n``, and the rest of the stream in
+    grey. ``as_of`` draws a dashed line at that instant (a temporal query).
+    """
+    if len(times) != len(balances) or not times:
+        raise ValueError(f"need one balance per time, and at least one: got {len(times)} times, {len(balances)} balances")
+    if upto is not None and not 1 <= upto <= len(times):
+        raise ValueError(f"upto must be between 1 and {len(times)} (a step of the stream), got {upto}")
+    upto = len(times) if upto is None else upto
+    values = [float(balance) for balance in balances]
+    figure, axes = new_chart(title, "recorded at (UTC)", "balance (USD)")
+    if upto < len(times):
+        axes.plot(times, values, drawstyle="steps-post", color="#bbbbbb", marker="o", markersize=3,
+                  label="rest of the stream")
+    axes.plot(times[:upto], values[:upto], drawstyle="steps-post", color="#1f6f8b", marker="o", markersize=4,
+              label=f"replayed: steps 1-{upto}")
+    axes.plot([times[upto - 1]], [values[upto - 1]], "o", color="#d1495b", markersize=9,
+              label=f"step {upto}: balance {_Decimal(str(balances[upto - 1])):.2f}")
+    if as_of is not None:
+        axes.axvline(as_of, color="#6a4c93", linestyle="--", label=f"as of {as_of:%Y-%m-%d %H:%M}")
+    axes.xaxis.set_major_formatter(_mdates.DateFormatter("%b %d"))
+    axes.set_ylim(bottom=min(0.0, *values))
+    axes.legend(loc="upper left", fontsize=8)
+    return figure
