@@ -78,6 +78,14 @@ class Question:
         """The index of the right option."""
         return next(i for i, option in enumerate(self.options) if option.correct)
 
+    def option_index(self, starts_with: str) -> int:
+        """The index of the one option whose text starts with ``starts_with`` (to fill in an answer sheet)."""
+        found = [i for i, option in enumerate(self.options) if option.text.startswith(starts_with)]
+        if len(found) != 1:
+            texts = "; ".join(f"({LETTERS[i]}) {option.text}" for i, option in enumerate(self.options))
+            raise ValueError(f"{len(found)} options start with {starts_with!r}; the options are: {texts}")
+        return found[0]
+
 
 def _q(topic: int, notebook: str, prompt: str, *options: tuple[str, bool, str], at: int) -> Question:
     """A question written with its right option first, shown with the right option at index ``at``."""

@@ -180,3 +180,13 @@ def test_reasons_point_to_course_notebooks():
         assert refs, reason
         cited |= {int(n) for n in refs.group(1).split(", ")}
     assert cited and cited <= set(range(1, 11))
+
+
+def test_option_index_finds_an_option_by_its_first_words():
+    question = QUIZ[0]
+    for i, option in enumerate(question.options):
+        assert question.option_index(option.text[:12]) == i
+    with pytest.raises(ValueError, match="0 options start with 'Nonsense'"):
+        question.option_index("Nonsense")
+    with pytest.raises(ValueError, match="4 options start with ''"):
+        question.option_index("")
