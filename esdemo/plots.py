@@ -108,3 +108,44 @@ def balance_chart(times: Sequence[_datetime], balances: Sequence[_Decimal | floa
     axes.set_ylim(bottom=min(0.0, *values))
     axes.legend(loc="upper left", fontsize=8)
     return figure
+
+
+# -- 07 · Snapshots: what a load replays, and what it costs ---------------------------------------
+# This section's own imports (the file is shared; each section keeps its imports with it).
+
+import pandas as pd  # noqa: E402
+
+
+def _lines_by_column(axes: Axes, frame: pd.DataFrame, *, drawstyle: str = "default", marker: str | None = None) -> None:
+    if frame.empty or len(frame.columns) == 0:
+        raise ValueError("nothing to plot: pass a DataFrame with one row per stream length and one column per series")
+    for name in frame.columns:
+        axes.plot(frame.index, frame[name], label=str(name), drawstyle=drawstyle, marker=marker)
+    axes.set_ylim(bottom=0)
+    if len(frame.columns) > 1:
+        axes.legend()
+
+
+def replayed_chart(frame: pd.DataFrame, *, title: str = "Events replayed to load an account") -> Figure:
+    """Events replayed per load against the stream's length, one line per column of ``frame``.
+
+    ``frame`` is indexed by the number of events in the stream; each column is
+    one way of loading it (``"no snapshots"``, ``"snapshot every 1,000"``).
+    Without snapshots the line is the diagonal; with them, a saw-tooth that
+    never climbs above one interval. The counts are exact, so the chart is
+    the same on every machine.
+    """
+    figure, axes = new_chart(title, "events in the stream (events)", "events replayed per load (events)")
+    _lines_by_column(axes, frame, drawstyle="steps-post")
+    return figure
+
+
+def load_time_chart(frame: pd.DataFrame, *, title: str = "Time to load an account") -> Figure:
+    """Measured load time against the stream's length, one line per column of ``frame`` (milliseconds).
+
+    Timings differ between machines and runs: show this chart in a cell whose
+    first line is ``# NBVAL_IGNORE_OUTPUT``, next to :func:`replayed_chart`.
+    """
+    figure, axes = new_chart(title, "events in the stream (events)", "load time (ms)")
+    _lines_by_column(axes, frame, marker="o")
+    return figure
