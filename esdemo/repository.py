@@ -59,12 +59,12 @@ class LoadPlan:
 
     def __str__(self) -> str:
         head = f"{self.stream_id} at version {self.version:,}: "
+        count = f"({self.replayed:,} event{'s' if self.replayed != 1 else ''})"
         if self.snapshot is None:
-            return head + f"no usable snapshot, replay 1..{self.version:,} ({self.replayed:,} events)"
+            return head + f"no usable snapshot, replay 1..{self.version:,} {count}"
         if not self.replayed:
             return head + f"snapshot at {self.snapshot:,}, nothing to replay"
-        return head + (f"snapshot at {self.snapshot:,} + replay {self.snapshot + 1:,}..{self.version:,} "
-                       f"({self.replayed:,} event{'s' if self.replayed != 1 else ''})")
+        return head + f"snapshot at {self.snapshot:,} + replay {self.snapshot + 1:,}..{self.version:,} {count}"
 
 
 class Repository(Generic[A]):

@@ -79,7 +79,7 @@ def test_without_a_usable_snapshot_the_plan_is_a_full_replay(store):
     assert plan == LoadPlan("Account-123", 7, None, 7)
     assert str(plan) == "Account-123 at version 7: no usable snapshot, replay 1..7 (7 events)"
     assert str(accounts.load_plan("123")) == "Account-123 at version 7: snapshot at 7, nothing to replay"
-    assert str(accounts.load_plan("123", at_version=1)) == "Account-123 at version 1: no usable snapshot, replay 1..1 (1 events)"
+    assert str(accounts.load_plan("123", at_version=1)) == "Account-123 at version 1: no usable snapshot, replay 1..1 (1 event)"
 
 
 def test_one_event_after_the_snapshot_reads_naturally(store):
