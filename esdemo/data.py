@@ -243,15 +243,24 @@ def records(name: str, data_dir: Path = DATA_DIR) -> list[RecordedEvent]:
 
 
 def open_store(name: str, *, backend: str = "duckdb", path: str = ":memory:", step: timedelta = timedelta(minutes=1),
-               data_dir: Path = DATA_DIR) -> EventStore:
+               data_dir: Path = DATA_DIR, clock: FakeClock | None = None) -> EventStore:
     """A new store holding dataset ``name``, restored with its original positions and timestamps.
 
     The store's clock is a :class:`~esdemo.clock.FakeClock` that starts one
     ``step`` after the last event and moves ``step`` per append, so what a
-    notebook appends afterwards is reproducible too.
+    notebook appends afterwards is reproducible too. Pass your own ``clock``
+    (a ``FakeClock`` at or after the last event) to keep a handle on it, e.g.
+    for a runner's ``lag()``: ``ProjectionRunner(store, view, clock=clock.peek)``.
     """
     events = records(name, data_dir)
-    store = EventStore(path, backend=backend, clock=FakeClock(events[-1].recorded_at + step, step=step))
+    if clock is None:
+        clock = FakeClock(events[-1].recorded_at + step, step=step)
+    elif not isinstance(clock, FakeClock):
+        raise TypeError(f"clock must be a FakeClock (appends after the data must be reproducible), got {clock!r}")
+    elif clock.peek() < events[-1].recorded_at:
+        raise ValueError(f"the clock reads {clock.peek().isoformat()}, before the dataset's last event "
+                         f"({events[-1].recorded_at.isoformat()}); a log's time only moves on, so start it later")
+    store = EventStore(path, backend=backend, clock=clock)
     store.restore(events)
     return store
 

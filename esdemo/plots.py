@@ -149,3 +149,96 @@ def load_time_chart(frame: pd.DataFrame, *, title: str = "Time to load an accoun
     figure, axes = new_chart(title, "events in the stream (events)", "load time (ms)")
     _lines_by_column(axes, frame, marker="o")
     return figure
+
+
+# -- 09 · Eventual consistency: lag over time, batch sizes, gaps ---------------------------------
+# This section's own imports (the file is shared; each section keeps its own imports).
+
+import math  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
+
+from .gaps import GapSimulation  # noqa: E402
+from .simulation import LagSimulation  # noqa: E402
+
+
+def lag_chart(runs: Mapping[str, LagSimulation], *, title: str = "Projection lag over time") -> Figure:
+    """How many events a view is behind the log, second by second: one line per labelled simulation.
+
+    >>> lag_chart({"projection 250 events/s": fast, "projection 150 events/s": slow},
+    ...           title="Writes at 200 events/s")
+    """
+    if not runs:
+        raise ValueError("pass at least one simulation, e.g. {'projection 250 events/s': simulate_lag(...)}")
+    figure, axes = new_chart(title, "time (s)", "lag (events)")
+    for label, simulation in runs.items():
+        if not isinstance(simulation, LagSimulation):
+            raise TypeError(f"{label!r} must be a LagSimulation (from simulate_lag), got {type(simulation).__name__}")
+        axes.plot([row["time_s"] for row in simulation.rows], [row["lag_events"] for row in simulation.rows],
+                  label=label)
+    axes.set_ylim(bottom=0)
+    if len(runs) > 1:
+        axes.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def log_and_view_chart(simulation: LagSimulation, *, until_s: float | None = None,
+                       title: str = "The log moves on every append, the view at every commit") -> Figure:
+    """Events written to the log and events applied by the view, exactly (every arrival, every commit).
+
+    The vertical distance between the two lines is the lag. The view's line is
+    a staircase: a batch becomes visible all at once, when it commits.
+    ``until_s`` zooms in on the first seconds.
+    """
+    if not isinstance(simulation, LagSimulation):
+        raise TypeError(f"pass a LagSimulation (from simulate_lag), got {type(simulation).__name__}")
+    end = until_s if until_s is not None else simulation.rows[-1]["time_s"]
+    written = [t for t in simulation.arrivals_s if t <= end]
+    commits = [(t, applied) for t, applied in simulation.commits if t <= end]
+    figure, axes = new_chart(title, "time (s)", "events (count)")
+    axes.step([0.0, *written, end], [0, *range(1, len(written) + 1), len(written)], where="post",
+              label="written: the log's head")
+    axes.step([0.0, *(t for t, _ in commits), end], [0, *(a for _, a in commits), commits[-1][1] if commits else 0],
+              where="post", label="applied: the view's checkpoint")
+    axes.set_xlim(0, end)
+    axes.set_ylim(bottom=0)
+    axes.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def batch_size_chart(batch_sizes: Sequence[int], backlog_cleared_s: Sequence[float | None],
+                     longest_freeze_s: Sequence[float], *,
+                     title: str = "Catching up a backlog: batch size against time") -> Figure:
+    """Two costs of a batch size, on a log scale: time to clear a backlog, and the longest time the view froze.
+
+    ``None`` in ``backlog_cleared_s`` (never cleared within the run) leaves a gap in the line.
+    """
+    if not len(batch_sizes) == len(backlog_cleared_s) == len(longest_freeze_s) or not batch_sizes:
+        raise ValueError("batch_sizes, backlog_cleared_s and longest_freeze_s must be lists of the same, non-zero length")
+    figure, axes = new_chart(title, "batch size (events, log scale)", "time (s)")
+    axes.set_xscale("log")
+    cleared = [math.nan if value is None else value for value in backlog_cleared_s]
+    axes.plot(list(batch_sizes), cleared, marker="o", label="backlog cleared after (s)")
+    axes.plot(list(batch_sizes), list(longest_freeze_s), marker="s", label="longest freeze of the view (s)")
+    axes.set_ylim(bottom=0)
+    axes.legend(loc="upper center", fontsize=8)
+    return figure
+
+
+def gap_readers_chart(simulation: GapSimulation, *, title: str = "Two readers of a log with gaps") -> Figure:
+    """Each reader's checkpoint (the last position it delivered) at every poll.
+
+    The naive reader's line runs ahead: it jumps over a gap at once, and
+    whatever commits into that gap later is behind it, skipped. The
+    high-water mark waits at the gap until it fills (or times out).
+    """
+    if not isinstance(simulation, GapSimulation):
+        raise TypeError(f"pass a GapSimulation (from simulate_gaps), got {type(simulation).__name__}")
+    figure, axes = new_chart(title, "time (s)", "checkpoint (position)")
+    times = [row["time_s"] for row in simulation.rows]
+    axes.step(times, [row["naive_checkpoint"] for row in simulation.rows], where="post",
+              label=f"naive: position > checkpoint ({len(simulation.naive_missed)} skipped)")
+    axes.step(times, [row["hwm_checkpoint"] for row in simulation.rows], where="post", linestyle="--",
+              label=f"high-water mark ({len(simulation.hwm_lost)} lost)")
+    axes.set_ylim(bottom=0)
+    axes.legend(loc="upper left", fontsize=8)
+    return figure

@@ -66,6 +66,33 @@ class LagSimulation:
             applied = upto
         return delays
 
+    def backlog_applied_at(self, written_by_s: float) -> float | None:
+        """When the view had applied every event written up to ``written_by_s`` (``None``: not in this run).
+
+        The time a backlog takes to clear: after a burst, a deploy or a
+        rebuild, how long until everything written by then is visible?
+        """
+        needed = bisect.bisect_right(self.arrivals_s, written_by_s)
+        if needed == 0:
+            return written_by_s
+        for time_s, upto in self.commits:
+            if upto >= needed:
+                return time_s
+        return None
+
+    def longest_freeze_s(self) -> float:
+        """The longest time the view stood still while events were waiting for it.
+
+        A batch becomes visible only when it commits, so each batch is a pause:
+        from the later of the previous commit and the arrival of the oldest
+        waiting event, to this commit. Big batches make long pauses.
+        """
+        longest, previous_time, applied = 0.0, 0.0, 0
+        for time_s, upto in self.commits:
+            longest = max(longest, time_s - max(previous_time, self.arrivals_s[applied]))
+            previous_time, applied = time_s, upto
+        return round(longest, 9)
+
     def summary(self) -> dict[str, float]:
         """Headline numbers: worst lag, and how long a write takes to become visible (mean, p95, max)."""
         delays = sorted(self.visible_after_s())

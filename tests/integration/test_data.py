@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from esdemo import Repository
+from esdemo import FakeClock, NewEvent, Repository
 from esdemo.data import DATA_DIR, DATASETS, SHOP_DEPLOY_V2, open_store, records, render, stale_files
 from esdemo.domain import default_registry
 from esdemo.examples.bank import Account
@@ -78,3 +78,16 @@ def test_a_missing_file_says_how_to_get_it_back(tmp_path):
         records("account_123", data_dir=tmp_path)
     with pytest.raises(KeyError, match="datasets are"):
         records("nope")
+
+
+def test_open_store_with_a_clock_of_your_own_stamps_later_appends_with_it():
+    clock = FakeClock(datetime(2024, 3, 1, 9, tzinfo=timezone.utc), step=timedelta(seconds=1))
+    with open_store("account_123", clock=clock) as store:
+        result = store.append("Account-123", [NewEvent("MoneyDeposited", {"account_id": "123", "amount": Decimal("1")})],
+                              expected_version=8)
+        assert store.read_all(result.position)[0].recorded_at == datetime(2024, 3, 1, 9, tzinfo=timezone.utc)
+        assert clock.peek() == datetime(2024, 3, 1, 9, 0, 1, tzinfo=timezone.utc)
+    with pytest.raises(ValueError, match="before the dataset's last event"):
+        open_store("account_123", clock=FakeClock(datetime(2024, 1, 2, tzinfo=timezone.utc)))
+    with pytest.raises(TypeError, match="FakeClock"):
+        open_store("account_123", clock=lambda: datetime(2024, 3, 1, tzinfo=timezone.utc))

@@ -146,3 +146,29 @@ def test_concurrent_writes_are_reproducible_per_seed():
     assert all(w.begins_at <= w.commits_at for w in writes)
     with pytest.raises(ValueError, match="allocate"):
         concurrent_writes(5, allocate="whenever")
+
+
+# -- caught up, and how long the view stands still (notebook 09's batch-size trade-off) -----------------
+
+def test_a_backlog_is_applied_when_its_last_batch_commits():
+    # 1,000 events at once (a backlog), then none; 100 events/s in batches of 100: one batch per second.
+    sim = simulate_lag(duration=20, command_rate=[(0, 0), (0.999, 1_000_000), (1.0, 0)], projection_rate=100,
+                       batch_size=100)
+    assert sim.summary()["events_written"] == 1000
+    assert sim.backlog_applied_at(1.0) == pytest.approx(1.0 + 10 * 1.0, abs=0.01)   # ten batches of 1 s each
+    assert sim.backlog_applied_at(0.5) == 0.5                                        # nothing written yet
+    # One event at a time, 0.02 s each, from the first arrival at 0.01 s: event k is applied at 0.01 + 0.02 k.
+    slow = simulate_lag(duration=10, command_rate=100, projection_rate=50, batch_size=1)
+    assert slow.backlog_applied_at(2.0) == pytest.approx(0.01 + 0.02 * 200)   # the 200 events written by 2 s
+    assert slow.backlog_applied_at(5.0) is None     # the 500th would be applied at 10.01 s, after the end
+
+
+def test_each_batch_is_a_pause_and_big_batches_make_long_pauses():
+    one = simulate_lag(duration=2, command_rate=[(0, 0), (0.45, 2), (1, 0)], projection_rate=10)  # one event at 0.95 s
+    assert one.longest_freeze_s() == pytest.approx(0.1)                        # its own work, 1/10 s
+    backlog = [(0, 0), (0.999, 1_000_000), (1.0, 0)]                           # 1,000 events at once
+    small = simulate_lag(duration=30, command_rate=backlog, projection_rate=100, batch_size=50)
+    large = simulate_lag(duration=30, command_rate=backlog, projection_rate=100, batch_size=500)
+    assert small.longest_freeze_s() == pytest.approx(0.5) and large.longest_freeze_s() == pytest.approx(5.0)
+    idle = simulate_lag(duration=5, command_rate=0, projection_rate=10)
+    assert idle.commits == [] and idle.longest_freeze_s() == 0.0
