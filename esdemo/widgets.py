@@ -867,14 +867,20 @@ def build_replay_widget(events: Sequence[_RecordedEvent], aggregate_class: type[
     times = [s.event.recorded_at for s in steps]
     balances = [s.state["balance"] for s in steps]
 
+    def chart(n: int) -> Figure:
+        return balance_chart(times, balances, upto=n, as_of=as_of)
+
     @output.capture(clear_output=True, wait=True)
     def show(_change: _Any = None) -> None:
         n = controls["step"].value
         result.value = replay_html(steps[n - 1])
-        _display(balance_chart(times, balances, upto=n, as_of=as_of))
+        _display(chart(n))
 
     controls["step"].observe(show, names="value")
-    show()
+    # The first drawing goes straight into the Output widget's state: displaying it from the building
+    # cell would also print it as that cell's own output in tools that do not route widget output (nbval).
+    result.value = replay_html(steps[start - 1])
+    output.append_display_data(chart(start))
     return panel(controls, result, output)
 
 

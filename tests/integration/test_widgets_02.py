@@ -97,3 +97,10 @@ def test_widget_can_start_anywhere_but_inside_the_stream(january):
     assert "step 2 of 8" in build_replay_widget(january, start=2).result.value
     with pytest.raises(ValueError, match="start must be between 1 and 8"):
         build_replay_widget(january, start=9)
+
+
+def test_widget_starts_with_its_chart_already_in_the_output_area(january):
+    panel = build_replay_widget(january, start=5)
+    (first,) = panel.output.outputs
+    assert first["output_type"] == "display_data" and "Figure" in first["data"]["text/plain"]
+    assert "balance 950.00" in panel.result.value
