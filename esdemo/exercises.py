@@ -840,7 +840,7 @@ from decimal import Decimal  # noqa: E402
 
 from .events import RecordedEvent  # noqa: E402
 
-READ_PLANS = ("view", "wait", "write model")
+READ_PLANS = ("view", "wait", "write model")  # what exercise 11.1's read_plan may answer
 
 
 def _right_read_plan(checkpoint: int, required: int | None, waited_s: float, max_wait_s: float) -> str:

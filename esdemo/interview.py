@@ -36,6 +36,7 @@ INTERVIEW_QUESTIONS = {
 
 _NOTEBOOK = re.compile(r"^\d{2}_[a-z0-9_]+\.ipynb$")
 LETTERS = "abcdefgh"
+"""How options are labelled: option 0 is (a), option 1 is (b), ..."""
 
 
 # -- the quiz ---------------------------------------------------------------------------------------
@@ -312,14 +313,17 @@ class QuizScore:
 
     @property
     def total(self) -> int:
+        """How many questions the quiz has."""
         return len(self.marks)
 
     @property
     def answered(self) -> int:
+        """How many were answered (not skipped)."""
         return sum(1 for mark in self.marks if mark.chosen is not None)
 
     @property
     def correct(self) -> int:
+        """How many were answered right."""
         return sum(1 for mark in self.marks if mark.correct)
 
     def to_review(self) -> dict[str, list[int]]:
@@ -439,6 +443,7 @@ class Verdict:
     reasons_against: tuple[str, ...]
 
     def describe(self) -> str:
+        """The verdict, then each reason for (+) and against (-)."""
         lines = [f"{self.pattern}: {self.fit.value}"]
         lines += [f"  + {reason}" for reason in self.reasons_for]
         lines += [f"  - {reason}" for reason in self.reasons_against]
@@ -455,6 +460,7 @@ class Advice:
     notes: tuple[str, ...]
 
     def describe(self) -> str:
+        """Both verdicts with their reasons, then the notes."""
         parts = [self.cqrs.describe(), self.event_sourcing.describe()]
         if self.notes:
             parts.append("\n".join(f"Note: {note}" for note in self.notes))

@@ -157,7 +157,7 @@ def test_idempotent_handler_accepts_correct_solutions(answer):
     (apply_everything, "counts every delivery"),
     (apply_strict, "skip position <= checkpoint, not <"),
     (apply_without_moving_the_checkpoint, "never moved"),
-    (apply_only_the_next_position, "positions have holes (here 22, 24, 25, 28, ...)"),
+    (apply_only_the_next_position, "positions have holes (here "),
     (apply_wrong_field, "raised KeyError('price')"),
     (apply_in_floats, "float"),
     (apply_hard_coded, "expected revenue="),
