@@ -242,3 +242,37 @@ def gap_readers_chart(simulation: GapSimulation, *, title: str = "Two readers of
     axes.set_ylim(bottom=0)
     axes.legend(loc="upper left", fontsize=8)
     return figure
+
+
+# -- 06 · Rebuilding projections: rebuild time against history --------------------------------------
+# This section's own imports (the file is shared; each section keeps its imports with it).
+
+from collections.abc import Mapping, Sequence  # noqa: E402
+
+
+def rebuild_time_chart(events: Sequence[int], seconds: Mapping[str, Sequence[float]], *,
+                       title: str = "Rebuilding the Order Summary: time against history") -> Figure:
+    """Measured rebuild time against the number of events in the log, one line per method.
+
+    ``events`` are the log sizes measured; ``seconds`` maps each method (e.g.
+    ``"per event (Python)"``, ``"set-based (SQL)"``) to one time per size.
+    A per-event rebuild grows in a straight line with history: twice the
+    events, twice the wait. Timings differ between machines and runs, so
+    show this chart in a cell whose first line is ``# NBVAL_IGNORE_OUTPUT``.
+
+    >>> rebuild_time_chart([10_000, 20_000], {"per event (Python)": [0.2, 0.4], "set-based (SQL)": [0.02, 0.03]})
+    """
+    sizes = [int(n) for n in events]
+    if not sizes or not seconds:
+        raise ValueError("nothing to plot: pass the log sizes and at least one method's times")
+    for method, times in seconds.items():
+        if len(times) != len(sizes):
+            raise ValueError(f"{method!r} has {len(times)} times for {len(sizes)} log sizes; give one time per size")
+    figure, axes = new_chart(title, "events in the log (events)", "rebuild time (s)")
+    for method, times in seconds.items():
+        axes.plot(sizes, [float(t) for t in times], marker="o", label=str(method))
+    axes.set_xlim(left=0)
+    axes.set_ylim(bottom=0)
+    axes.xaxis.set_major_formatter(lambda value, _position: f"{value:,.0f}")
+    axes.legend()
+    return figure

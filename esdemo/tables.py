@@ -58,3 +58,55 @@ def events_table(events: Iterable[RecordedEvent], *, columns: Iterable[str] | No
     if columns is not None:
         frame = frame[list(columns)]
     return frame
+
+
+# -- 05 · Projections: a read model as a table ------------------------------------------------
+# This section's own imports (each section keeps its imports with it).
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from .projection import Projection
+
+
+def live_rows(projection: Projection) -> list[dict[str, Any]]:
+    """Every row of ``projection``'s live view as a dict, in key order, whatever the view's storage.
+
+    A reader's view of a read model: a DuckDB table (:class:`~esdemo.sql_views.SqlTable`),
+    documents (:class:`~esdemo.memory_views.Documents`) or a DataFrame
+    (:class:`~esdemo.memory_views.DataFrameTable`). Values keep their types
+    (``Decimal`` stays ``Decimal``).
+
+    >>> live_rows(summary)[0]["status"]
+    'paid'
+    """
+    from .memory_views import DataFrameTable, Documents
+    from .sql_views import SqlTable
+
+    storage = projection.storage
+    if isinstance(storage, SqlTable):
+        return storage.query(order_by=", ".join(storage.key))
+    if isinstance(storage, Documents):
+        return storage.all()
+    if isinstance(storage, DataFrameTable):
+        frame = storage.frame.reset_index()
+        return [dict(row) for row in frame.to_dict("records")]
+    raise TypeError(f"live_rows reads SqlTable, Documents and DataFrameTable views; {projection.name!r} is kept in "
+                    f"{type(storage).__name__}")
+
+
+def view_table(rows: Iterable[Mapping[str, Any]], key: str | Iterable[str]) -> pd.DataFrame:
+    """Rows of a view as a DataFrame indexed by ``key``, values formatted to read (``50.00``, ``2024-03-01 09:05``).
+
+    ``None`` shows as an empty cell. Use it with :func:`live_rows`::
+
+        view_table(live_rows(summary), "order_id")
+    """
+    keys = [key] if isinstance(key, str) else list(key)
+    rows = [dict(row) for row in rows]
+    columns = list(rows[0]) if rows else keys
+    missing = [name for name in keys if name not in columns]
+    if missing:
+        raise ValueError(f"the key column(s) {missing} are not among the rows' columns {columns}")
+    shown = [{name: ("" if value is None else format_value(value)) for name, value in row.items()} for row in rows]
+    return pd.DataFrame(shown, columns=columns).set_index(keys)
