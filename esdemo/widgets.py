@@ -1047,6 +1047,7 @@ def interval_cost(interval: int | None, *, events: int = 10_050, batch: int = 50
 
 
 SNAPSHOT_INTERVALS = {"never": None, "10": 10, "100": 100, "500": 500, "1,000": 1000, "2,500": 2500, "5,000": 5000}
+"""The snapshot widget's choices: a label -> ``snapshot_every`` (``None``: no snapshots)."""
 
 
 def _interval_html(cost: IntervalCost) -> str:
@@ -1069,9 +1070,10 @@ def build_snapshot_widget(*, events: int = 10_050, batch: int = 50, repeat: int 
     (about a second) and runs :func:`interval_cost`; the output area shows the
     replay saw-tooth over the account's life next to a full replay.
     """
+    sizes = sorted({1_050, 5_050, 10_050, 20_050, events})
     controls = {
         "interval": W.Dropdown(options=list(SNAPSHOT_INTERVALS), value="1,000", description="snapshot every"),
-        "events": W.Dropdown(options=[1_050, 5_050, 10_050, 20_050], value=events, description="events"),
+        "events": W.Dropdown(options=sizes, value=events, description="events"),
         "run": W.Button(description="Build and load", button_style="primary"),
     }
     result = W.HTML("<i>Pick an interval and press Build and load.</i>")

@@ -130,3 +130,8 @@ def test_the_widget_with_no_snapshots_says_so():
     panel.controls["events"].value = 1_050
     panel.controls["run"].click()
     assert "no usable snapshot, replay 1..1,050 (1,050 events)" in panel.result.value
+
+
+def test_the_widget_offers_the_stream_length_it_was_built_with():
+    panel = build_snapshot_widget(events=300)
+    assert panel.controls["events"].value == 300 and 10_050 in panel.controls["events"].options
