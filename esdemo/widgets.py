@@ -578,6 +578,7 @@ def _price(value: Any) -> Decimal:
 
 CONSOLE_ITEMS = {"BOOK-1 (25.00)": ("BOOK-1", "25.00"), "MUG-1 (12.00)": ("MUG-1", "12.00"),
                  "TEA-3 (8.00)": ("TEA-3", "8.00"), "PEN-2 (2.50)": ("PEN-2", "2.50")}
+"""The console's little catalogue: a label for the dropdown -> (SKU, unit price)."""
 
 
 def _console_html(result: CommandResult, history: Sequence[RecordedEvent]) -> str:
