@@ -157,6 +157,8 @@ def load_time_chart(frame: pd.DataFrame, *, title: str = "Time to load an accoun
 import math  # noqa: E402
 from collections.abc import Mapping, Sequence  # noqa: E402
 
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
 from .gaps import GapSimulation  # noqa: E402
 from .simulation import LagSimulation  # noqa: E402
 
@@ -220,7 +222,7 @@ def batch_size_chart(batch_sizes: Sequence[int], backlog_cleared_s: Sequence[flo
     axes.plot(list(batch_sizes), cleared, marker="o", label="backlog cleared after (s)")
     axes.plot(list(batch_sizes), list(longest_freeze_s), marker="s", label="longest freeze of the view (s)")
     axes.set_ylim(bottom=0)
-    axes.legend(loc="upper center", fontsize=8)
+    axes.legend(loc="center right", fontsize=8)
     return figure
 
 
@@ -240,6 +242,7 @@ def gap_readers_chart(simulation: GapSimulation, *, title: str = "Two readers of
     axes.step(times, [row["hwm_checkpoint"] for row in simulation.rows], where="post", linestyle="--",
               label=f"high-water mark ({len(simulation.hwm_lost)} lost)")
     axes.set_ylim(bottom=0)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))   # positions are whole numbers
     axes.legend(loc="upper left", fontsize=8)
     return figure
 

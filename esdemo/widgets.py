@@ -1095,7 +1095,8 @@ def build_snapshot_widget(*, events: int = 10_050, batch: int = 50, repeat: int 
 # -- 09 · Eventual consistency: the lag explorer --------------------------------------------------
 # This section's own imports (the file is shared; each section keeps its imports with it).
 
-from IPython.display import display  # noqa: E402
+import io  # noqa: E402
+
 from matplotlib.figure import Figure  # noqa: E402
 
 from .plots import lag_chart  # noqa: E402
@@ -1195,8 +1196,11 @@ def build_lag_widget(*, write_rate: int = 200, projection_rate: int = 250, batch
                      burst: bool = False, batch_overhead_s: float = 0.02) -> W.VBox:
     """Sliders for the write rate, the projection rate and the batch size, and a burst switch: the lag chart redraws.
 
-    ``panel.result`` shows :meth:`LagExperiment.describe`; ``panel.experiment``
-    and ``panel.figure`` are the last run and the chart drawn for it.
+    ``panel.result`` shows :meth:`LagExperiment.describe`; ``panel.chart`` is
+    an image of the chart, redrawn for every setting; ``panel.experiment`` and
+    ``panel.figure`` are the last run and the figure drawn for it. (The chart is
+    an image widget rather than output captured at build time, so the widget
+    shows its first chart at once, and nothing leaks into the notebook cell.)
     """
     if batch_size not in LAG_BATCH_SIZES:
         raise ValueError(f"batch_size must be one of {LAG_BATCH_SIZES}, got {batch_size!r}")
@@ -1211,24 +1215,31 @@ def build_lag_widget(*, write_rate: int = 200, projection_rate: int = 250, batch
         "burst": W.Checkbox(value=burst, description="burst x4 at 20-30 s"),
     }
     result = W.HTML()
-    output = W.Output()
+    chart = W.Image(format="png", layout=W.Layout(max_width="750px"))
 
-    @output.capture(clear_output=True, wait=True)
     def redraw(_change: object = None) -> None:
         experiment = lag_experiment(controls["write_rate"].value, controls["projection_rate"].value,
                                     controls["batch_size"].value, burst=controls["burst"].value,
                                     batch_overhead_s=batch_overhead_s)
         box.experiment, box.figure = experiment, experiment.chart()
         result.value = f"<pre style='margin:0'>{html.escape(experiment.describe())}</pre>"
-        display(box.figure)
+        chart.value = png_bytes(box.figure)
 
-    box = panel(controls, result, output)
+    box = panel(controls, result)
     box.children = (W.HBox([controls["write_rate"], controls["projection_rate"]]),
-                    W.HBox([controls["batch_size"], controls["burst"]]), result, output)
+                    W.HBox([controls["batch_size"], controls["burst"]]), result, chart)
+    box.chart = chart
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
     return box
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """A figure as PNG bytes, for an ``ipywidgets.Image`` that a widget redraws."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 # -- 05 · Projections: one event at a time, and where the checkpoint is saved ---------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from esdemo.simulation import simulate_lag
-from esdemo.widgets import LAG_BATCH_SIZES, build_lag_widget, lag_experiment
+from esdemo.widgets import LAG_BATCH_SIZES, build_lag_widget, lag_experiment, png_bytes
 
 
 def test_the_experiment_is_the_simulation_with_these_settings():
@@ -44,13 +44,15 @@ def test_a_burst_builds_a_backlog_that_drains():
 
 def test_moving_the_sliders_reruns_the_simulation_and_redraws_the_chart():
     panel = build_lag_widget()
-    first = panel.figure
+    first, first_png = panel.figure, bytes(panel.chart.value)
     assert "keeps up" in panel.result.value
+    assert first_png.startswith(b"\x89PNG") and first_png == png_bytes(first)
     assert list(first.axes[0].get_lines()[0].get_ydata()) == [r["lag_events"] for r in panel.experiment.simulation.rows]
 
     panel.controls["projection_rate"].value = 150
     expected = simulate_lag(duration=60, command_rate=200, projection_rate=150, batch_size=100, batch_overhead_s=0.02)
     assert panel.figure is not first
+    assert bytes(panel.chart.value) != first_png and bytes(panel.chart.value) == png_bytes(panel.figure)   # redrawn
     assert list(panel.figure.axes[0].get_lines()[0].get_ydata()) == [r["lag_events"] for r in expected.rows]
     assert "falls behind" in panel.result.value
     assert f"max lag: {expected.summary()['max_lag_events']} events" in panel.result.value
