@@ -217,7 +217,7 @@ def test_typical_revenue_mistakes_get_a_specific_hint(answer, hint):
     assert not feedback and hint in feedback.message, feedback.message
 
 
-def test_a_hard_coded_or_float_answer_fails():
+def test_a_hard_coded_answer_fails():
     def hard_coded(store):
         with store.transaction() as cur:
             cur.execute("INSERT INTO revenue VALUES ('USD', 51.50)")
