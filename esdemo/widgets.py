@@ -384,6 +384,7 @@ class PriceSyncDemo:
         return sync_history_chart(self.history[-last:])
 
     def close(self) -> None:
+        """Close the demo's catalog and event store (both in memory: they are gone afterwards)."""
         self.catalog.close()
         self.store.close()
 
