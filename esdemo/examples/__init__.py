@@ -5,6 +5,8 @@
   with a V1 payment event that needs an upcaster.
 * :mod:`esdemo.examples.catalog`: the seed's CQRS product catalog, *without*
   event sourcing: a products table plus an outbox that publishes its events.
+* :mod:`esdemo.examples.catalog_crud`: the same catalog *before* CQRS (one service,
+  one normalized database, every page assembled on every read; notebook 01's start).
 
 Importing a module registers its events in ``esdemo.domain.default_registry``.
 """
