@@ -279,3 +279,77 @@ def rebuild_time_chart(events: Sequence[int], seconds: Mapping[str, Sequence[flo
     axes.xaxis.set_major_formatter(lambda value, _position: f"{value:,.0f}")
     axes.legend()
     return figure
+
+
+# -- 10 · Capstone: an order system ----------------------------------------------------------------
+# This section's own imports (the file is shared; each section keeps its own imports).
+
+from collections.abc import Mapping, Sequence  # noqa: E402
+from datetime import date  # noqa: E402
+
+import matplotlib.dates as mdates  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from .examples.order_views import DailyStats  # noqa: E402
+
+DAILY_MEASURES = {
+    "revenue": ("Revenue per day and currency (Analytics view)", "revenue per day (each currency, not converted)"),
+    "orders_paid": ("Orders paid per day and currency (Analytics view)", "orders paid (orders per day)"),
+}
+"""What :func:`daily_stats_chart` can draw: the measure, its title and its y label (with units)."""
+
+
+def daily_stats_chart(days: Sequence[DailyStats], measure: str = "revenue", *,
+                      marks: Mapping[date, str] | None = None) -> Figure:
+    """One line per currency over the days of GetStats: ``measure`` is ``"revenue"`` or ``"orders_paid"``.
+
+    Amounts in different currencies are never added: each has its own line.
+    ``marks`` draws a dashed vertical line per date, e.g. ``{date(2024, 2, 5): "OrderPaid V2 deployed"}``.
+    """
+    if measure not in DAILY_MEASURES:
+        raise ValueError(f"measure must be one of {sorted(DAILY_MEASURES)}, got {measure!r}")
+    if not days:
+        raise ValueError("no days to draw: pass GetStats().days from a view that has applied some payments")
+    title, ylabel = DAILY_MEASURES[measure]
+    figure, axes = new_chart(title, "day (UTC)", ylabel)
+    for currency in sorted({day.currency for day in days}):
+        mine = sorted((day.day, getattr(day, measure)) for day in days if day.currency == currency)
+        axes.plot([d for d, _ in mine], [float(value) for _, value in mine], marker=".", label=currency)
+    for when, label in (marks or {}).items():
+        axes.axvline(when, color="#6a4c93", linestyle="--", label=label)
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    axes.set_ylim(bottom=0)
+    axes.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def stream_length_chart(lengths: Mapping[int, int], *, title: str = "Events per order stream") -> Figure:
+    """Bars: how many streams have 1, 2, 3... events. Tells you whether snapshots could pay off."""
+    if not lengths:
+        raise ValueError("pass {events in the stream: number of streams}, e.g. from the streams table")
+    figure, axes = new_chart(title, "events in the stream (events)", "streams (count)")
+    events = sorted(lengths)
+    axes.bar(events, [lengths[n] for n in events], color="#5b8e7d")
+    axes.set_xticks(events)
+    return figure
+
+
+def hourly_orders_chart(per_hour: Mapping[str, Sequence[int]], *, title: str) -> Figure:
+    """Stacked bars: orders paid in each hour of the day (UTC), one colour per currency.
+
+    ``per_hour`` maps a currency to 24 counts, hour 0 first.
+    """
+    if not per_hour or any(len(counts) != 24 for counts in per_hour.values()):
+        raise ValueError("per_hour must map each currency to 24 counts, one per hour of the day")
+    figure, axes = new_chart(title, "hour of the day (UTC)", "orders paid (orders per hour)")
+    bottom = [0] * 24
+    for currency in sorted(per_hour):
+        counts = list(per_hour[currency])
+        axes.bar(range(24), counts, bottom=bottom, label=currency)
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    axes.set_xticks(range(0, 24, 2))
+    axes.set_xlim(-0.5, 23.5)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(per_hour) > 1:
+        axes.legend(loc="upper left", fontsize=8)
+    return figure
