@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 
 from ..domain import default_registry
@@ -145,6 +146,35 @@ def _read_and_decode(store: EventStore, batch_size: int) -> tuple[float, float]:
         read, decode = read + middle - started, decode + time.perf_counter() - middle
         position = batch[-1].position + 1
     return read, decode
+
+
+def scaling(sizes: Sequence[int], *, repeat: int = 2, batch_size: int = 10_000) -> list[dict[str, float]]:
+    """Rebuild time against history: both rebuilds over a generated log of each size, best of ``repeat``.
+
+    One dict per size, with ``events``, ``orders``, ``per_event_s`` and ``set_based_s``: the
+    fastest of ``repeat`` rebuilds of each kind, so that a busy machine's slow moments count
+    less. The two kinds must give identical tables every time (else ``RuntimeError``). Sizes
+    are multiples of 500, as for :func:`generate`. Notebook 06 charts the result with
+    :func:`esdemo.plots.rebuild_time_chart`.
+    """
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    results = []
+    for events in sizes:
+        with EventStore() as store:
+            head = generate(store, events)
+            projection = OrderSummary()
+            per_event, set_based = [], []
+            for _ in range(repeat):
+                per_event.append(rebuild(store, projection, batch_size=batch_size).seconds)
+                rows = projection.storage.query(order_by="order_id")
+                set_based.append(rebuild_set_based(store, projection).seconds)
+                if projection.storage.query(order_by="order_id") != rows:
+                    raise RuntimeError(f"over {head:,} events the set-based rebuild differs from the per-event one; "
+                                       "they must be identical")
+            results.append({"events": head, "orders": len(rows), "per_event_s": min(per_event),
+                            "set_based_s": min(set_based)})
+    return results
 
 
 if __name__ == "__main__":
