@@ -15,6 +15,7 @@ from esdemo.widgets import (
     build_snapshot_widget,
     grow_account,
     interval_cost,
+    load_times_ms,
     median_load_ms,
     replayed_by_length,
 )
@@ -47,16 +48,20 @@ def test_replayed_by_length_is_a_saw_tooth_with_snapshots_and_the_diagonal_witho
     assert replayed_by_length(with_snapshots, "B", lengths) == lengths
 
 
-def test_median_load_ms_times_real_loads(store, monkeypatch):
+def test_load_times_time_real_loads_after_a_warm_up(store, monkeypatch):
     accounts = Repository(store, Account)
     grow_account(accounts, "1", 10)
     loads = []
     real_load = accounts.load
     monkeypatch.setattr(accounts, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
-    assert isinstance(median_load_ms(accounts, "1", at_version=5, repeat=3), float)
+    times = load_times_ms(accounts, "1", at_version=5, repeat=3)
+    assert len(times) == 3 and all(isinstance(t, float) and t > 0 for t in times)
     assert loads == [{"at_version": 5}] * 4  # a warm-up and three timed loads
-    with pytest.raises(ValueError, match="repeat must be an int >= 1"):
-        median_load_ms(accounts, "1", repeat=0)
+    loads.clear()
+    assert isinstance(median_load_ms(accounts, "1", repeat=2), float) and len(loads) == 3
+    for timer in (load_times_ms, median_load_ms):
+        with pytest.raises(ValueError, match="repeat must be an int >= 1"):
+            timer(accounts, "1", repeat=0)
 
 
 def test_interval_cost_counts_snapshots_their_bytes_and_every_loads_replay(backend):
