@@ -317,9 +317,11 @@ def daily_stats_chart(days: Sequence[DailyStats], measure: str = "revenue", *,
         axes.plot([d for d, _ in mine], [float(value) for _, value in mine], marker=".", label=currency)
     for when, label in (marks or {}).items():
         axes.axvline(when, color="#6a4c93", linestyle="--", label=label)
+    first, last = min(day.day for day in days), max(day.day for day in days)
+    axes.set_xlim(mdates.date2num(first) - 0.5, mdates.date2num(last) + 0.5)
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     axes.set_ylim(bottom=0)
-    axes.legend(loc="upper left", fontsize=8)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return figure
 
 

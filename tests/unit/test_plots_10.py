@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import matplotlib.dates as mdates
 import pytest
 
 from esdemo.examples.order_views import DailyStats
@@ -21,6 +22,7 @@ def test_daily_revenue_has_one_line_per_currency_in_day_order():
     eur, usd, mark = axes.get_lines()
     assert list(usd.get_ydata()) == [20.0, 30.5] and list(eur.get_ydata()) == [9.99]
     assert list(usd.get_xdata()) == [date(2024, 2, 1), date(2024, 2, 2)]
+    assert axes.get_xlim() == (mdates.date2num(date(2024, 2, 1)) - 0.5, mdates.date2num(date(2024, 2, 2)) + 0.5)
     assert [t.get_text() for t in axes.get_legend().get_texts()] == ["EUR", "USD", "V2 deployed"]
 
 
