@@ -1,0 +1,228 @@
+"""The replay widget of notebook 02, used as a learner uses it: in JupyterLab, in a real browser.
+
+A kernel-only test (``tests/integration/test_widgets_*.py``) proves the Python side:
+set ``slider.value`` and the HTML's ``value`` changes. It cannot see whether the
+widget *renders* in JupyterLab (the front-end extension is installed and matches
+ipywidgets, the model reaches the page, the browser's events reach the kernel).
+This test can. It starts JupyterLab on loopback over a temporary copy of the
+notebooks, opens ``02_event_sourcing.ipynb`` in headless Chromium, runs every
+cell from the Run menu, then moves the replay slider with the keyboard, step by
+step from the first event to the last, and checks at every step that the text
+shows that step and that the balance it shows is the previous step's balance
+changed by the event it shows (opened: the opening balance; deposited: plus the
+amount; withdrawn: minus it). No widget may show "Error displaying widget".
+A screenshot is saved to ``artifacts/`` whatever the outcome.
+
+Skipped, with the reason, where Debian's Chromium or the playwright package is
+missing (``.ci/run`` installs Chromium, so CI always runs it).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lab_harness import LabServer, chromium_missing_reason, copy_notebooks, launch_chromium  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "02_event_sourcing.ipynb"
+ARTIFACTS = ROOT / "artifacts"
+RUN_ALL_TIMEOUT_MS = 240_000     # the machine may be busy: generous, the test ends as soon as the cells are done
+STEP_TIMEOUT_MS = 20_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+_missing = chromium_missing_reason()
+if _missing is not None:
+    pytest.skip(_missing, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab over a copy of notebooks/, stopped (with its kernels) whatever happens."""
+    if not (ROOT / "notebooks" / NOTEBOOK).is_file():
+        pytest.fail(f"notebooks/{NOTEBOOK} is missing: the browser test drives its replay widget")
+    base = tmp_path_factory.mktemp("lab")
+    root = copy_notebooks(ROOT / "notebooks", base / "notebooks")
+    server = LabServer(root, base / "state")
+    _quiet_settings(server.state_dir / "settings")
+    with server:
+        yield server
+
+
+@pytest.fixture
+def page(lab, tmp_path):
+    """A page in a fresh headless Chromium profile; the browser is closed (killed with the driver) afterwards."""
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "chromium-profile")
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def test_replay_slider_of_notebook_02_changes_the_state_shown(lab, page):
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(lab.page_url(NOTEBOOK))
+        expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")).to_be_visible(timeout=120_000)
+        _wait_for_kernel(page)
+        _menu(page, "Edit", "editmenu:clear-all")            # the saved outputs must not count as a run
+        expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider")).to_have_count(0)
+        _menu(page, "Run", "runmenu:run-all")
+        expected_cells = _code_cells(lab.root / NOTEBOOK)
+        _wait_until_every_cell_ran(page, expected_cells)
+
+        replay = page.locator(".widget-vbox", has=page.locator(".widget-slider .widget-label", has_text="step"))
+        expect(replay).to_have_count(1)
+        handle = replay.locator(".noUi-handle")
+        text = replay.locator(".widget-html-content")
+        chart = replay.locator(".widget-output img")
+        replay.scroll_into_view_if_needed()
+        last = int(float(handle.get_attribute("aria-valuemax")))
+        start = int(float(handle.get_attribute("aria-valuenow")))
+        assert last >= 3 and 1 <= start <= last, (start, last)
+        _wait_for_step(text, start, last)         # the text agrees with the slider's starting position
+        picture = _picture(chart)
+
+        handle.focus()
+        handle.press("Home")                      # to the first event: the account is opened
+        first = _wait_for_step(text, 1, last)
+        assert first.event == "AccountOpened"
+        assert first.balance == first.amount, f"after opening, the balance is the opening balance: {first}"
+        first_picture = picture = _redrawn(chart, picture)
+
+        previous = first
+        for step in range(2, last + 1):           # one event at a time, as a learner steps through
+            handle.press("ArrowRight")
+            shown = _wait_for_step(text, step, last)
+            expect(replay.locator(".widget-readout")).to_have_text(str(step))
+            assert shown.event in ("MoneyDeposited", "MoneyWithdrawn"), shown
+            expected = previous.balance + (shown.amount if shown.event == "MoneyDeposited" else -shown.amount)
+            assert shown.balance == expected, (
+                f"step {step} shows {shown.event}({shown.amount}) after a balance of {previous.balance}, "
+                f"so the balance must be {expected}; the widget shows {shown.balance}")
+            picture = _redrawn(chart, picture)    # the chart follows the slider too
+            previous = shown
+
+        handle.press("Home")                      # and back: replaying is deterministic
+        assert _wait_for_step(text, 1, last) == first
+        expect(chart).to_have_attribute("src", first_picture, timeout=STEP_TIMEOUT_MS)
+
+        assert page.get_by_text("Error displaying widget").count() == 0
+        assert page.get_by_text("Error rendering").count() == 0
+    except BaseException:
+        print(f"JupyterLab's log (end):\n{lab.log()}")   # shown by pytest with the failure
+        raise
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "02_event_sourcing_replay.png"))
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+class Shown:
+    """What the replay text says: the step, the event applied at it (type, amount) and the balance after."""
+
+    _STEP = re.compile(r"step (\d+) of (\d+)")
+    _EVENT = re.compile(r"(\w+)\(([^)]*)\)")
+    _AMOUNT = re.compile(r"(?:opening_balance|amount)=(-?[\d,]*\.?\d+)")
+    _BALANCE = re.compile(r"balance (-?[\d,]*\.?\d+)")
+
+    def __init__(self, text: str):
+        self.text = text
+        step, event, balance = self._STEP.search(text), self._EVENT.search(text), self._BALANCE.search(text)
+        assert step and event and balance, f"the replay text does not say step, event and balance: {text!r}"
+        self.step, self.of = int(step.group(1)), int(step.group(2))
+        self.event = event.group(1)
+        amount = self._AMOUNT.search(event.group(2))
+        self.amount = Decimal(amount.group(1).replace(",", "")) if amount else Decimal("0")
+        self.balance = Decimal(balance.group(1).replace(",", ""))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shown) and self.text == other.text
+
+    def __repr__(self) -> str:
+        return f"Shown({self.text!r})"
+
+
+def _wait_for_step(text, step: int, last: int) -> Shown:
+    expect(text).to_contain_text(f"step {step} of {last}", timeout=STEP_TIMEOUT_MS)
+    shown = Shown(text.text_content())
+    assert (shown.step, shown.of) == (step, last)
+    return shown
+
+
+def _wait_for_kernel(page, timeout_s: float = 120) -> None:
+    """Until the status bar says the notebook's Python kernel is connected and idle.
+
+    Running cells before that can deliver their outputs before the widget manager
+    is attached, and the widget then shows as plain text "VBox(...)". If JupyterLab
+    asks which kernel to start (it may, when its kernel list arrives late), accept
+    its proposal (the notebook's own ``python3``).
+    """
+    idle = page.get_by_text(re.compile(r"^Python 3.*\| Idle$"))
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if idle.count() and idle.first.is_visible():
+            return
+        if dialog.count() and dialog.first.is_visible():
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        page.wait_for_timeout(250)
+    status = page.locator(".jp-StatusBar-Widget").first.text_content()
+    raise AssertionError(f"the notebook's kernel was not connected and idle after {timeout_s:.0f} s; "
+                         f"the status bar says {status!r}")
+
+
+def _picture(chart) -> str:
+    expect(chart).to_have_count(1, timeout=STEP_TIMEOUT_MS)
+    return chart.get_attribute("src")
+
+
+def _redrawn(chart, before: str) -> str:
+    """Wait until the chart in the widget's output is a different picture than ``before``; return it."""
+    expect(chart).not_to_have_attribute("src", before, timeout=STEP_TIMEOUT_MS)
+    return _picture(chart)
+
+
+def _menu(page, menu: str, command: str) -> None:
+    """Click ``menu`` in JupyterLab's menu bar, then its item for ``command`` (what a learner clicks)."""
+    page.locator("li.lm-MenuBar-item", has=page.get_by_text(menu, exact=True)).click()
+    page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+
+
+def _code_cells(path: Path) -> int:
+    return sum(1 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code" and cell.source.strip())
+
+
+def _wait_until_every_cell_ran(page, expected: int) -> None:
+    """Every non-empty code cell shows an execution count, and the kernel is idle again."""
+    page.wait_for_function(
+        """(expected) => {
+            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.textContent.trim());
+            const done = prompts.filter(t => /^\\[\\d+\\]:$/.test(t)).length;
+            const busy = prompts.some(t => t === '[*]:');
+            const idle = document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null;
+            return !busy && idle && done >= expected;
+        }""",
+        arg=expected, timeout=RUN_ALL_TIMEOUT_MS, polling=500,
+    )
+
+
+def _quiet_settings(settings_dir: Path) -> None:
+    """No "official Jupyter news?" toast over the notebook (there is no network here anyway)."""
+    path = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"fetchNews": "false", "checkForUpdates": false}')
