@@ -19,7 +19,7 @@ help:
 	@echo "make test       set up .venv if needed, run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (after changing esdemo), then regenerate exercises"
 	@echo "make exercises  refresh nav cells, the contents table and notebooks/exercises/ (no execution)"
-	@echo "make bench      print the benchmark table"
+	@echo "make bench      print the benchmark table (BENCH_ARGS=--quick for a short run)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "esdemo needs Python 3.11 or newer, found " + sys.version.split()[0]'
@@ -50,8 +50,10 @@ notebooks: install
 exercises: install
 	$(PY) scripts/notebook_tools.py generate
 
+# The benchmark table (about 10 minutes on 2 cores): `make bench BENCH_ARGS=--quick` for a one-minute look.
+BENCH_ARGS ?=
 bench: install
-	$(PY) -m esdemo.bench
+	$(PY) -m esdemo.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
