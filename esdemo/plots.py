@@ -16,8 +16,22 @@ a cell; in a widget callback, ``display(fig)`` inside ``Output.capture``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+import matplotlib.dates as mdates
+import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from .examples.order_views import DailyStats
+from .gaps import GapSimulation
+from .simulation import LagSimulation
 
 SIZE = (7.5, 3.6)
 
@@ -34,11 +48,6 @@ def new_chart(title: str, xlabel: str, ylabel: str, *, size: tuple[float, float]
 
 
 # -- 01 · CQRS: where is the new price? -----------------------------------------------------------
-
-from collections.abc import Sequence  # noqa: E402  (each section keeps its own imports)
-
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 
 SYNC_COLOURS = ("#d9d9d9", "#f4a259", "#5b8e7d")  # 0 nothing to show, 1 behind, 2 shows the current price
 SYNC_MEANING = ("nothing to show", "behind (stale, or waiting to be relayed)", "shows the current price")
@@ -74,14 +83,8 @@ def price_sync_chart(steps: Sequence[str], places: Sequence[str], codes: Sequenc
 
 # -- 02 · Event sourcing: the balance, replayed ------------------------------------------------------
 
-from datetime import datetime as _datetime  # noqa: E402  (each section keeps its own imports)
-from decimal import Decimal as _Decimal  # noqa: E402
-
-import matplotlib.dates as _mdates  # noqa: E402
-
-
-def balance_chart(times: Sequence[_datetime], balances: Sequence[_Decimal | float], *, upto: int | None = None,
-                  as_of: _datetime | None = None, title: str = "Account 123: the balance, replayed") -> Figure:
+def balance_chart(times: Sequence[datetime], balances: Sequence[Decimal | float], *, upto: int | None = None,
+                  as_of: datetime | None = None, title: str = "Account 123: the balance, replayed") -> Figure:
     """The balance after each event, as a step line over time (it only changes when an event happens).
 
     ``upto=n`` draws the first ``n`` steps (what a replay to step ``n`` has
@@ -101,20 +104,46 @@ def balance_chart(times: Sequence[_datetime], balances: Sequence[_Decimal | floa
     axes.plot(times[:upto], values[:upto], drawstyle="steps-post", color="#1f6f8b", marker="o", markersize=4,
               label=f"replayed: steps 1-{upto}")
     axes.plot([times[upto - 1]], [values[upto - 1]], "o", color="#d1495b", markersize=9,
-              label=f"step {upto}: balance {_Decimal(str(balances[upto - 1])):.2f}")
+              label=f"step {upto}: balance {Decimal(str(balances[upto - 1])):.2f}")
     if as_of is not None:
         axes.axvline(as_of, color="#6a4c93", linestyle="--", label=f"as of {as_of:%Y-%m-%d %H:%M}")
-    axes.xaxis.set_major_formatter(_mdates.DateFormatter("%b %d"))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     axes.set_ylim(bottom=min(0.0, *values))
     axes.legend(loc="upper left", fontsize=8)
     return figure
 
 
+# -- 06 · Rebuilding projections: rebuild time against history --------------------------------------
+
+def rebuild_time_chart(events: Sequence[int], seconds: Mapping[str, Sequence[float]], *,
+                       title: str = "Rebuilding the Order Summary: time against history") -> Figure:
+    """Measured rebuild time against the number of events in the log, one line per method.
+
+    ``events`` are the log sizes measured; ``seconds`` maps each method (e.g.
+    ``"per event (Python)"``, ``"set-based (SQL)"``) to one time per size.
+    A per-event rebuild grows in a straight line with history: twice the
+    events, twice the wait. Timings differ between machines and runs, so
+    show this chart in a cell whose first line is ``# NBVAL_IGNORE_OUTPUT``.
+
+    >>> rebuild_time_chart([10_000, 20_000], {"per event (Python)": [0.2, 0.4], "set-based (SQL)": [0.02, 0.03]})
+    """
+    sizes = [int(n) for n in events]
+    if not sizes or not seconds:
+        raise ValueError("nothing to plot: pass the log sizes and at least one method's times")
+    for method, times in seconds.items():
+        if len(times) != len(sizes):
+            raise ValueError(f"{method!r} has {len(times)} times for {len(sizes)} log sizes; give one time per size")
+    figure, axes = new_chart(title, "events in the log (events)", "rebuild time (s)")
+    for method, times in seconds.items():
+        axes.plot(sizes, [float(t) for t in times], marker="o", label=str(method))
+    axes.set_xlim(left=0)
+    axes.set_ylim(bottom=0)
+    axes.xaxis.set_major_formatter(lambda value, _position: f"{value:,.0f}")
+    axes.legend()
+    return figure
+
+
 # -- 07 · Snapshots: what a load replays, and what it costs ---------------------------------------
-# This section's own imports (the file is shared; each section keeps its imports with it).
-
-import pandas as pd  # noqa: E402
-
 
 def _lines_by_column(axes: Axes, frame: pd.DataFrame, *, drawstyle: str = "default", marker: str | None = None) -> None:
     if frame.empty or len(frame.columns) == 0:
@@ -152,16 +181,6 @@ def load_time_chart(frame: pd.DataFrame, *, title: str = "Time to load an accoun
 
 
 # -- 09 · Eventual consistency: lag over time, batch sizes, gaps ---------------------------------
-# This section's own imports (the file is shared; each section keeps its own imports).
-
-import math  # noqa: E402
-from collections.abc import Mapping, Sequence  # noqa: E402
-
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from .gaps import GapSimulation  # noqa: E402
-from .simulation import LagSimulation  # noqa: E402
-
 
 def lag_chart(runs: Mapping[str, LagSimulation], *, title: str = "Projection lag over time") -> Figure:
     """How many events a view is behind the log, second by second: one line per labelled simulation.
@@ -247,50 +266,7 @@ def gap_readers_chart(simulation: GapSimulation, *, title: str = "Two readers of
     return figure
 
 
-# -- 06 · Rebuilding projections: rebuild time against history --------------------------------------
-# This section's own imports (the file is shared; each section keeps its imports with it).
-
-from collections.abc import Mapping, Sequence  # noqa: E402
-
-
-def rebuild_time_chart(events: Sequence[int], seconds: Mapping[str, Sequence[float]], *,
-                       title: str = "Rebuilding the Order Summary: time against history") -> Figure:
-    """Measured rebuild time against the number of events in the log, one line per method.
-
-    ``events`` are the log sizes measured; ``seconds`` maps each method (e.g.
-    ``"per event (Python)"``, ``"set-based (SQL)"``) to one time per size.
-    A per-event rebuild grows in a straight line with history: twice the
-    events, twice the wait. Timings differ between machines and runs, so
-    show this chart in a cell whose first line is ``# NBVAL_IGNORE_OUTPUT``.
-
-    >>> rebuild_time_chart([10_000, 20_000], {"per event (Python)": [0.2, 0.4], "set-based (SQL)": [0.02, 0.03]})
-    """
-    sizes = [int(n) for n in events]
-    if not sizes or not seconds:
-        raise ValueError("nothing to plot: pass the log sizes and at least one method's times")
-    for method, times in seconds.items():
-        if len(times) != len(sizes):
-            raise ValueError(f"{method!r} has {len(times)} times for {len(sizes)} log sizes; give one time per size")
-    figure, axes = new_chart(title, "events in the log (events)", "rebuild time (s)")
-    for method, times in seconds.items():
-        axes.plot(sizes, [float(t) for t in times], marker="o", label=str(method))
-    axes.set_xlim(left=0)
-    axes.set_ylim(bottom=0)
-    axes.xaxis.set_major_formatter(lambda value, _position: f"{value:,.0f}")
-    axes.legend()
-    return figure
-
-
 # -- 10 · Capstone: an order system ----------------------------------------------------------------
-# This section's own imports (the file is shared; each section keeps its own imports).
-
-from collections.abc import Mapping, Sequence  # noqa: E402
-from datetime import date  # noqa: E402
-
-import matplotlib.dates as mdates  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from .examples.order_views import DailyStats  # noqa: E402
 
 DAILY_MEASURES = {
     "revenue": ("Revenue per day and currency (Analytics view)", "revenue per day (each currency, not converted)"),

@@ -8,7 +8,7 @@ import pytest
 
 from esdemo import LoadPlan, Repository
 from esdemo.examples.bank import Account, MoneyDeposited, MoneyWithdrawn
-from esdemo import widgets
+from esdemo.widgets import snapshot_interval
 from esdemo.serialization import dumps
 from esdemo.widgets import (
     SNAPSHOT_INTERVALS,
@@ -111,7 +111,7 @@ def test_interval_cost_refuses_bad_arguments(kwargs, match):
 
 def test_the_widget_builds_the_chosen_interval_and_shows_replays_and_times(monkeypatch):
     shown_figures = []
-    monkeypatch.setattr(widgets, "display", shown_figures.append)  # outside a kernel, Output captures nothing
+    monkeypatch.setattr(snapshot_interval, "display", shown_figures.append)  # outside a kernel, Output captures nothing
     panel = build_snapshot_widget(repeat=1)
     assert "press Build and load" in panel.result.value
     assert list(panel.controls["interval"].options) == list(SNAPSHOT_INTERVALS)

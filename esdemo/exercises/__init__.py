@@ -1,0 +1,30 @@
+"""Checks for the notebooks' exercises: each one says what is right, or what is wrong and why.
+
+A check returns :class:`Feedback`, which prints as one line::
+
+    ✅ Correct: ...            or          ❌ Not yet: <what is wrong and a hint>
+
+Checks never raise for a wrong answer (a learner running "Run all" on the
+exercise notebook should see every piece of feedback), and they test the
+learner's code on fresh data of their own, so a hard-coded answer fails.
+"""
+
+from __future__ import annotations
+
+from .feedback import Feedback
+from .cqrs import OUTBOX_SCHEMA, PRICE_EVENTS, check_change_price, check_price_list, outbox_exercise_db  # 01 · CQRS
+from .event_sourcing import check_balance_as_of, check_balance_fold, check_find_culprit  # 02 · Event sourcing
+from .event_store import ORDER_FLOW, check_append_with_retry, check_order_stream  # 03 · The event store
+from .aggregates import check_coupon_order, check_execute  # 04 · Aggregates
+from .projections import check_project_revenue, check_status_board, create_revenue_tables  # 05 · Projections
+from .rebuilding import (
+    OPEN_CART_COLUMNS,
+    SkuDemand,
+    check_open_carts,
+    check_sku_demand_sql,
+)  # 06 · Rebuilding projections
+from .snapshots import check_account_v2, check_events_to_replay  # 07 · Snapshots
+from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency  # 08 · Schema evolution
+from .consistency import check_high_water_mark, check_wait_by_polling  # 09 · Eventual consistency
+from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
+from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep

@@ -1,0 +1,359 @@
+"""Notebook 05 · Projections."""
+
+from __future__ import annotations
+
+# This section's own imports (the file is shared; each section keeps its imports with it).
+import random
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from ..events import RecordedEvent
+from ..examples.orders import Order, payment_of
+from ..ids import seeded_ids
+from ..projection import Projection, ProjectionError
+from ..projection_runner import ProjectionRunner
+from ..repository import Repository
+from ..store import EventStore
+from ..tables import live_rows
+from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
+
+_SKUS_05 = [("BOOK-1", "25.00"), ("MUG-1", "12.00"), ("TEA-3", "8.00"), ("PEN-2", "2.50"), ("LAMP-1", "74.00")]
+
+
+def _shop_05(seed: int, *, created: int, submitted: int, paid: int,
+             currencies: tuple[str, ...] = ("USD",)) -> tuple[EventStore, Repository]:
+    """A fresh store with orders in each status, their events interleaved as in a real shop.
+
+    ``created`` orders stay carts (some empty), ``submitted`` are checked out
+    but unpaid, ``paid`` are paid in one of ``currencies``.
+    """
+    rng = random.Random(seed)
+    store = _fresh_store()
+    orders = Repository(store, Order, id_factory=seeded_ids(seed))
+    ids = [str(rng.randrange(10_000, 99_999) * 10 + n) for n in range(created + submitted + paid)]
+    rng.shuffle(ids)
+    fates = ["created"] * created + ["submitted"] * submitted + ["paid"] * paid
+    rng.shuffle(fates)
+    for order_id in ids:
+        orders.save(Order.create(order_id, customer=f"c-{rng.randrange(1, 9)}"))
+    for order_id, fate in zip(ids, fates):  # items in a second round, so streams interleave in the log
+        if fate == "created" and rng.random() < 0.4:
+            continue                                           # an empty cart
+        order = orders.load(order_id)
+        for _ in range(rng.randrange(1, 4)):
+            sku, price = rng.choice(_SKUS_05)
+            order.add_item(sku, Decimal(price), rng.randrange(1, 4))
+        orders.save(order)
+    for order_id, fate in zip(ids, fates):
+        if fate != "created":
+            order = orders.load(order_id)
+            order.submit(at=datetime(2024, 1, 1, 12, tzinfo=timezone.utc))
+            orders.save(order)
+    for order_id, fate in zip(ids, fates):
+        if fate == "paid":
+            order = orders.load(order_id)
+            order.pay(currency=rng.choice(currencies))
+            orders.save(order)
+    return store, orders
+
+
+def _statuses(store: EventStore, orders: Repository) -> dict[str, int]:
+    """The write model's answer: how many orders are in each status."""
+    counts: dict[str, int] = {}
+    for (stream_id,) in store.query("SELECT DISTINCT stream_id FROM events"):
+        status = orders.load(stream_id.removeprefix("Order-")).status
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _make_projection(cls: Any, what: str) -> Projection | str:
+    """An instance of the learner's projection class, or a hint saying why there is none."""
+    if _not_done(cls) or not isinstance(cls, type):
+        return f"define the class first: class {what}(Projection): ..."
+    if not issubclass(cls, Projection):
+        return f"{what} must extend Projection (class {what}(Projection): ...), so a ProjectionRunner can feed it."
+    try:
+        projection = cls()
+    except TypeError as exc:
+        return f"{what}() failed: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        return f"{what}() raised {type(exc).__name__}: {exc}"
+    return projection
+
+
+def _run_projection(store: EventStore, projection: Projection) -> str | None:
+    """Catch the projection up; None if it worked, else a hint about the handler's error."""
+    try:
+        ProjectionRunner(store, projection).catch_up()
+    except ProjectionError as exc:
+        cause = exc.__cause__
+        where = str(exc).split(":", 1)[0]
+        if isinstance(cause, ValueError) and "already has a row" in str(cause):
+            return (f"{where}: insert() was called for a key that already has a row. insert() is for a new row; "
+                    "read the row with view.get(key) and update() it, or upsert() the whole row.")
+        if isinstance(cause, KeyError):
+            return (f"{where}: the handler read or updated a row that is not there ({cause.args[0] if cause.args else cause}). "
+                    "The first event for a key must create its row: view.get(key) returns None when there is none.")
+        return f"{where}: your handler raised {cause!r}."
+    except Exception as exc:  # noqa: BLE001 - e.g. a storage that refuses the view's name or columns
+        return f"running your projection failed with {type(exc).__name__}: {exc}"
+    return None
+
+
+def check_status_board(StatusBoard: Any) -> Feedback:  # noqa: N803 - the learner's class
+    """Exercise 05.1: a projection counting the orders in each status, with one row per status.
+
+    The view has a key column ``status`` and a column ``orders``. The check
+    runs the class on a shop of its own (orders left as carts, submitted,
+    and paid, their events interleaved), compares with the write model, then
+    pays one more order and checks that the count moves from submitted to paid.
+    """
+    projection = _make_projection(StatusBoard, "StatusBoard")
+    if isinstance(projection, str):
+        return _no(projection)
+    rng = random.Random(51)
+    store, orders = _shop_05(51, created=rng.randrange(2, 5), submitted=rng.randrange(2, 5), paid=rng.randrange(3, 7))
+    expected = _statuses(store, orders)
+    problem = _run_projection(store, projection)
+    if problem:
+        return _no(problem)
+    rows = live_rows(projection)
+    if rows and not {"status", "orders"} <= set(rows[0]):
+        return _no(f"the view's rows have the columns {sorted(rows[0])}; the exercise asks for a key column 'status' "
+                   "and a column 'orders'.")
+    got = {row["status"]: row["orders"] for row in rows if row["orders"]}
+    if not got:
+        if projection.registry is None:
+            return _no("the view is empty. Without registry = default_registry, handle() receives RecordedEvents, "
+                       "and no case OrderCreated(...) ever matches. Add registry = default_registry to the class.")
+        return _no("the view is empty: no case in handle() matched. Match on the domain events, e.g. "
+                   "case OrderCreated(): ..., and list their types in event_types.")
+    total = sum(expected.values())
+    if got == expected:
+        orders_to_pay = [stream_id.removeprefix("Order-") for (stream_id,) in store.query(
+            "SELECT stream_id FROM events WHERE type = 'OrderSubmitted' AND stream_id NOT IN "
+            "(SELECT stream_id FROM events WHERE type = 'OrderPaid') ORDER BY position")]
+        order = orders.load(orders_to_pay[0])
+        order.pay()
+        orders.save(order)
+        ProjectionRunner(store, projection).catch_up()
+        later = {row["status"]: row["orders"] for row in live_rows(projection) if row["orders"]}
+        if later != _statuses(store, orders):
+            return _no(f"right at first, but after one more payment the view says {later}; expected "
+                       f"{_statuses(store, orders)}.")
+        return _ok(f"{total} orders, {got}, as the write model says; and a new payment moved one order from "
+                   "submitted to paid.")
+    if sum(got.values()) > total:
+        return _no(f"your counts add up to {sum(got.values())} orders, but there are {total}: {got}. An order is in "
+                   "one status at a time: when it moves on, take it out of the old status (orders - 1) as you add it "
+                   "to the new one.")
+    missing = sorted(status for status in expected if status not in got)
+    if missing:
+        return _no(f"no orders counted as {missing} ({got}, expected {expected}). Does event_types list every event "
+                   "that changes the status (OrderCreated, OrderSubmitted, OrderPaid), with a case for each?")
+    return _no(f"the view says {got}; the write model says {expected}.")
+
+
+def create_revenue_tables(store: EventStore) -> None:
+    """Exercise 05.2's tables, next to the log: ``revenue`` and its checkpoint.
+
+    ``revenue(currency VARCHAR PRIMARY KEY, amount DECIMAL(18, 2))`` and
+    ``revenue_checkpoint(position BIGINT)``, which holds one row, 0 at first.
+    """
+    with store.transaction() as cur:
+        cur.execute("CREATE TABLE revenue (currency VARCHAR PRIMARY KEY, amount DECIMAL(18, 2) NOT NULL)")
+        cur.execute("CREATE TABLE revenue_checkpoint (position BIGINT NOT NULL)")
+        cur.execute("INSERT INTO revenue_checkpoint VALUES (0)")
+
+
+class _CrashAtWrite(Exception):
+    """The check pulls the plug on one of the function's writes."""
+
+
+class _CountingCursor:
+    """Wraps a cursor; records INSERT/UPDATE/DELETE statements and raises at write number ``crash_at``."""
+
+    def __init__(self, cur: Any, writes: list[str], crash_at: int | None):
+        self._cur, self._writes, self._crash_at = cur, writes, crash_at
+
+    def _write(self, sql: Any) -> None:
+        if isinstance(sql, str) and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "UPSERT")):
+            self._writes.append(sql)
+            if len(self._writes) == self._crash_at:
+                raise _CrashAtWrite(f"the process died at write {self._crash_at}")
+
+    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        self._write(sql)
+        return self._cur.execute(sql, *args, **kwargs)
+
+    def executemany(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        self._write(sql)
+        return self._cur.executemany(sql, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+
+class _WatchedStore:
+    """The real store, except that ``transaction()`` hands out a :class:`_CountingCursor`."""
+
+    def __init__(self, store: EventStore, crash_at: int | None = None):
+        self._store, self.writes, self._crash_at = store, [], crash_at
+
+    @contextmanager
+    def transaction(self) -> Any:
+        with self._store.transaction() as cur:
+            yield _CountingCursor(cur, self.writes, self._crash_at)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _revenue_state(store: EventStore) -> tuple[dict[str, Decimal], int]:
+    revenue = {currency: amount for currency, amount in store.query("SELECT currency, amount FROM revenue")}
+    (checkpoint,) = store.query("SELECT position FROM revenue_checkpoint")[0]
+    return revenue, checkpoint
+
+
+def _true_revenue(store: EventStore) -> tuple[dict[str, Decimal], int]:
+    """Revenue per currency over the whole log, and the position of the last payment."""
+    revenue: dict[str, Decimal] = {}
+    last = 0
+    for event in store.read_all():
+        if event.type == "OrderPaid":
+            amount, currency = payment_of(event)
+            revenue[currency] = revenue.get(currency, Decimal("0")) + amount
+            last = event.position
+    return revenue, last
+
+
+def _money_05(totals: dict[str, Decimal]) -> str:
+    return "{" + ", ".join(f"{currency}: {amount}" for currency, amount in sorted(totals.items())) + "}"
+
+
+def _payments_log(seed: int) -> list[RecordedEvent]:
+    """A log with payments in USD, EUR and GBP among other order events, then two late EUR payments."""
+    store, orders = _shop_05(seed, created=2, submitted=2, paid=5, currencies=("USD", "EUR", "GBP"))
+    for n in range(2):
+        order = Order.create(f"late-{seed}-{n}", customer="c-1")
+        order.add_item("TEA-3", Decimal("8.00"), n + 1)
+        order.submit(at=datetime(2024, 1, 2, 12, tzinfo=timezone.utc))
+        order.pay(currency="EUR")
+        orders.save(order)
+    events = store.read_all()
+    store.close()
+    return events
+
+
+def _revenue_store(events: list[RecordedEvent]) -> EventStore:
+    """A fresh store holding ``events`` and exercise 05.2's two tables."""
+    store = _fresh_store()
+    store.restore(events)
+    create_revenue_tables(store)
+    return store
+
+
+def _revenue_problem(store: EventStore, what: str) -> str | None:
+    """None if the revenue view and its checkpoint agree with the log, else what is wrong."""
+    revenue, checkpoint = _revenue_state(store)
+    truth, last_payment = _true_revenue(store)
+    if any(isinstance(amount, float) for amount in revenue.values()):
+        return f"{what}: the amounts are floats. Keep Decimal (the column is DECIMAL(18, 2))."
+    if revenue != truth:
+        more = sum(revenue.values(), Decimal("0")) > sum(truth.values(), Decimal("0"))
+        return (f"{what}: revenue {_money_05(revenue)}, but the log says "
+                f"{_money_05(truth)}" + (" (too much: payments counted twice)." if more else "."))
+    if not last_payment <= checkpoint <= store.head():
+        return (f"{what}: the revenue is right, but revenue_checkpoint says {checkpoint}; it must be the position of "
+                f"the last event processed ({store.head()}), or the next run will process events again.")
+    return None
+
+
+def _crash_points(writes: list[str]) -> list[int]:
+    """Where to pull the plug (1-based write numbers): on the first and the last write to ``revenue``, and right
+    after each, which is where a view and a checkpoint written separately disagree. Else on the first 12 writes."""
+    touches_view = [n for n, sql in enumerate(writes, start=1)
+                    if "revenue" in sql.lower() and "revenue_checkpoint" not in sql.lower()]
+    if not touches_view:
+        return list(range(1, min(len(writes), 12) + 1))
+    points = {touches_view[0], touches_view[0] + 1, touches_view[-1], touches_view[-1] + 1}
+    return sorted(n for n in points if n <= len(writes))
+
+
+def check_project_revenue(project_revenue: Callable[[EventStore], Any]) -> Feedback:
+    """Exercise 05.2: ``project_revenue(store)`` adds the payments after the checkpoint to ``revenue``, exactly once.
+
+    The check runs it on a log of its own (payments in USD, EUR and GBP
+    between other order events), runs it again, appends more payments and
+    runs it once more. Then it pulls the plug on a write to ``revenue``
+    and on the write right after it, restarts, and checks that every
+    payment is counted exactly once: which holds only if the view and the
+    checkpoint are written in ONE transaction.
+    """
+    if _not_done(project_revenue) or not callable(project_revenue):
+        return _no("define project_revenue(store) first.")
+    log = _payments_log(52)
+    late = len(log) - 8                                       # the two late orders are the last 8 events
+    store = _revenue_store(log[:late])
+    watched = _WatchedStore(store)
+    try:
+        project_revenue(watched)
+    except TypeError as exc:
+        return _no(f"project_revenue(store) raised TypeError: {exc}. It takes the store as its only argument.")
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        return _no(f"project_revenue(store) raised {type(exc).__name__}: {exc}. OrderPaid data has 'amount' and "
+                   "'currency'; the tables are revenue(currency, amount) and revenue_checkpoint(position).")
+    revenue, checkpoint = _revenue_state(store)
+    if not revenue and checkpoint == 0:
+        return _no("nothing was written: revenue is empty and the checkpoint still 0. Add each OrderPaid's amount to "
+                   "its currency's row, and set revenue_checkpoint to the last position processed.")
+    problem = _revenue_problem(store, "after the first run")
+    if problem:
+        return _no(problem)
+    if not watched.writes:
+        return _no("the result is right, but nothing was written through store.transaction(), so the view and the "
+                   "checkpoint were not written in one transaction (store.connection commits every statement on its "
+                   "own). Use: with store.transaction() as cur: ...")
+    project_revenue(watched)
+    problem = _revenue_problem(store, "after running it a second time, with no new events")
+    if problem:
+        return _no(problem + " Read the checkpoint first and process only the events after it: "
+                             "store.read_all(checkpoint + 1).")
+    store.restore(log[late:])
+    project_revenue(watched)
+    problem = _revenue_problem(store, "after two more payments and a third run")
+    if problem:
+        return _no(problem)
+    store.close()
+    measured = _WatchedStore(_revenue_store(log))
+    project_revenue(measured)
+    writes = len(measured.writes)
+    measured.close()
+    for crash_at in _crash_points(measured.writes):
+        crashed = _revenue_store(log)
+        try:
+            project_revenue(_WatchedStore(crashed, crash_at))
+        except Exception:  # noqa: BLE001 - our crash, or what the learner turned it into
+            pass
+        project_revenue(crashed)                                  # the restart
+        problem = _revenue_problem(crashed, f"when the process died at write {crash_at} of {writes} and restarted")
+        if problem:
+            revenue, _ = _revenue_state(crashed)
+            truth, _ = _true_revenue(crashed)
+            crashed.close()
+            if sum(revenue.values(), Decimal("0")) > sum(truth.values(), Decimal("0")):
+                hint = (" The view's change was committed but the checkpoint's was not, so the restart counted the "
+                        "payment again. Write both in ONE transaction: with store.transaction() as cur: both "
+                        "statements inside.")
+            else:
+                hint = (" The checkpoint was committed but the view's change was not, so the restart skipped the "
+                        "payment. Write both in ONE transaction: with store.transaction() as cur: both statements inside.")
+            return _no(problem + hint)
+        crashed.close()
+    return _ok("every payment counted exactly once: on reruns, on new events, and when the process died on a write "
+               "to the view or right after it, then restarted. The view and its checkpoint change together or not at all.")
+
+

@@ -1,0 +1,89 @@
+"""Interactive widgets for the notebooks.
+
+Every widget is two things: a pure function that computes what to show (unit
+tested like any other function), and a small ``build_*`` function that wires
+ipywidgets controls to it. A built widget is an ``ipywidgets.VBox`` with three
+extra attributes, so tests (and curious learners) can drive it without a
+browser::
+
+    panel = build_race_widget()
+    panel.controls["writers"].value = 8      # move a control
+    panel.controls["run"].click()            # press a button
+    panel.result.value                       # what the learner now sees
+
+Anything a callback prints or draws goes to ``panel.output`` through
+``Output.capture``, so it lands under the widget, not in a random cell.
+"""
+
+from __future__ import annotations
+
+from .panel import panel
+from .price_sync import (
+    DEMO_LAMP,
+    PRICE_PLACES,
+    PriceSyncDemo,
+    build_price_sync_widget,
+    sync_history_chart,
+    sync_html,
+    sync_status_code,
+    where_is_the_price,
+)  # 01 · CQRS: where is the new price?
+from .replay import (
+    ReplayStep,
+    build_replay_widget,
+    replay_frame,
+    replay_html,
+    replay_steps,
+    replay_to,
+)  # 02 · Event sourcing: replay, step by step
+from .race import RaceOutcome, build_race_widget, race  # 03 · racing writers
+from .order_console import (
+    CONSOLE_ITEMS,
+    CommandResult,
+    ORDER_COMMANDS,
+    OrderConsole,
+    build_order_console,
+)  # 04 · Aggregates: the order command console
+from .projection_stepper import (
+    CHECKPOINT_STRATEGIES,
+    CrashOutcome,
+    ProjectionStep,
+    ProjectionStepper,
+    build_checkpoint_crash_widget,
+    build_projection_stepper,
+    crash_and_restart,
+    projection_step_html,
+)  # 05 · Projections: one event at a time, and where the checkpoint is saved
+from .blue_green import (
+    BLUE_GREEN_ORDERS,
+    BlueGreenDemo,
+    BlueGreenState,
+    BuggyOrderSummary,
+    blue_green_html,
+    build_blue_green_widget,
+)  # 06 · Rebuilding projections: blue/green, one step at a time
+from .snapshot_interval import (
+    IntervalCost,
+    SNAPSHOT_INTERVALS,
+    build_snapshot_widget,
+    grow_account,
+    interval_cost,
+    load_times_ms,
+    median_load_ms,
+    replayed_by_length,
+)  # 07 · Snapshots: what a load replays, and what it costs
+from .upcast_view import StoredVsSeen, build_upcast_widget, stored_vs_seen  # 08 · Schema evolution
+from .lag_explorer import (
+    LAG_BATCH_SIZES,
+    LAG_BURST,
+    LagExperiment,
+    build_lag_widget,
+    lag_experiment,
+    png_bytes,
+)  # 09 · Eventual consistency: the lag explorer
+from .day_report import (
+    DayReport,
+    build_day_widget,
+    day_report,
+)  # 10 · Capstone: one day of the shop, from the read side
+from .quiz import build_decision_guide, build_quiz_widget  # 11 · Interview prep
