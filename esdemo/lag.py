@@ -35,7 +35,8 @@ class Lag:
     def __str__(self) -> str:
         if not self.events:
             return f"{self.view}: caught up at position {self.position}"
-        return (f"{self.view}: {self.events} events behind (at {self.position} of {self.head}); "
+        noun = "event" if self.events == 1 else "events"
+        return (f"{self.view}: {self.events} {noun} behind (at {self.position} of {self.head}); "
                 f"the oldest unapplied event is {self.seconds:.1f} s old")
 
 

@@ -20,6 +20,7 @@ Time travel is the same replay, stopped early:
 
 from __future__ import annotations
 
+import inspect
 import uuid
 import warnings
 from collections.abc import Callable
@@ -229,6 +230,6 @@ def _beyond_the_end(stream_id: str, current: int, target: int) -> ValueError:
 
 def _factory_hint(cls: type) -> str:
     for name in ("open", "create"):
-        if isinstance(cls.__dict__.get(name), classmethod):
+        if isinstance(inspect.getattr_static(cls, name, None), classmethod):  # inherited ones count too
             return f"{name}(...)"
     return "<command>(...)"

@@ -30,7 +30,7 @@ def format_value(value: Any) -> str:
 
 
 def format_data(data: Mapping[str, Any]) -> str:
-    """An event's data as ``key=value`` pairs, in the order they were written."""
+    """An event's data as ``key=value`` pairs, in the dict's order (the store returns keys sorted)."""
     return ", ".join(f"{key}={format_value(value)}" for key, value in data.items())
 
 

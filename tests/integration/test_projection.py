@@ -95,6 +95,8 @@ def test_lag_in_events_and_in_seconds_of_the_oldest_unapplied_event(store, clock
     assert (lag.view, lag.position, lag.head, lag.events) == ("tally", 2, 5, 3)
     assert lag.seconds == (10 - 2) * 60
     assert "3 events behind" in str(lag)
+    runner.run_once()
+    assert "1 event behind (at 4 of 5)" in str(runner.lag(now=start + timedelta(minutes=10)))
     runner.catch_up()
     caught_up = runner.lag(now=start + timedelta(minutes=10))
     assert (caught_up.events, caught_up.seconds) == (0, 0.0)

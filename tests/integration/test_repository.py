@@ -109,6 +109,12 @@ def test_loading_an_unknown_id_is_a_clear_not_found_error(accounts):
     with pytest.raises(AggregateNotFoundError, match=r"Order\.create\(\.\.\.\)"):
         Repository(accounts.store, Order).load("1")
 
+    class SavingsAccount(Account):  # the factory is inherited: the hint still names it
+        pass
+
+    with pytest.raises(AggregateNotFoundError, match=r"SavingsAccount\.open\(\.\.\.\)"):
+        Repository(accounts.store, SavingsAccount).load("7")
+
 
 def test_the_repository_only_saves_its_own_class(accounts):
     with pytest.raises(TypeError, match="this repository saves Account, got Order"):
