@@ -50,7 +50,7 @@ notebooks: install
 exercises: install
 	$(PY) scripts/notebook_tools.py generate
 
-# The benchmark table (about 10 minutes on 2 cores): `make bench BENCH_ARGS=--quick` for a one-minute look.
+# The benchmark table (about 5 minutes on 2 cores): `make bench BENCH_ARGS=--quick` for a one-minute look.
 BENCH_ARGS ?=
 bench: install
 	$(PY) -m esdemo.bench $(BENCH_ARGS)

@@ -58,6 +58,7 @@ def launch_chromium(playwright, user_data_dir: Path):
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (JupyterLab takes it a moment later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -75,12 +76,15 @@ class LabServer:
 
     @property
     def url(self) -> str:
+        """The server's base address, e.g. ``http://127.0.0.1:40123``."""
         return f"http://127.0.0.1:{self.port}"
 
     def page_url(self, notebook: str) -> str:
+        """The address that opens ``notebook`` (a path under the served folder) in JupyterLab, token included."""
         return f"{self.url}/lab/tree/{notebook}?token={self.token}"
 
     def start(self) -> LabServer:
+        """Start JupyterLab and wait until its REST API answers (or fail with the end of its log)."""
         for sub in ("settings", "workspaces", "runtime", "config"):
             (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
         env = {**os.environ,
@@ -113,6 +117,7 @@ class LabServer:
         raise TimeoutError(f"JupyterLab did not answer on {self.url} within {self.startup_timeout:.0f} s:\n{self.log()}")
 
     def api(self, method: str, path: str, timeout: float = 10) -> object:
+        """One authenticated call to the server's REST API, e.g. ``api("GET", "/api/kernels")``."""
         request = urllib.request.Request(f"{self.url}{path}", method=method,
                                          headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -120,6 +125,7 @@ class LabServer:
         return json.loads(body) if body else None
 
     def log(self, tail: int = 4000) -> str:
+        """The last ``tail`` characters of JupyterLab's output (for failure messages)."""
         try:
             return self.log_path.read_text(errors="replace")[-tail:]
         except OSError:
