@@ -47,6 +47,8 @@ def dumps(value: dict[str, Any], what: str = "data") -> str:
     """
     if not isinstance(value, dict):
         raise SerializationError(f"{what} must be a dict, got {type(value).__name__}")
+    if not value:
+        return "{}"  # most metadata: skip the encoder
     return json.dumps(_encode(value, what), separators=(",", ":"), sort_keys=True, allow_nan=False)
 
 

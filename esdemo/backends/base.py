@@ -106,11 +106,7 @@ class SqlBackend:
             with self.cursor() as cur:
                 cur.execute(self.begin_write)
                 try:
-                    current, head = cur.execute(
-                        "SELECT (SELECT version FROM streams WHERE stream_id = ?), "
-                        "(SELECT coalesce(max(position), 0) FROM events)", (stream_id,)
-                    ).fetchone()
-                    current = current or 0
+                    current, head = self._version_and_head(cur, stream_id)
                     check_expected(stream_id, expected, current)
                     rows = [
                         (head + i, stream_id, current + i, type_, schema, data, meta, self.to_db_uuid(eid), recorded_at)
@@ -122,9 +118,11 @@ class SqlBackend:
                     else:
                         cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)", (stream_id, len(rows)))
                     cur.execute("COMMIT")
+                    self._committed(head + len(rows))
                     return AppendResult(version=current + len(rows), position=head + len(rows))
                 except (ConflictError, *self.retryable) as failure:
                     _rollback(cur)
+                    self._forget_head()
                     # Before reporting a conflict or retrying, is this a retry of an append
                     # that already happened (same event ids)? Then answer as the first time.
                     retried = self._answer_retry(cur, stream_id, events, expected)
@@ -136,12 +134,27 @@ class SqlBackend:
                     self._refuse_stored_ids(cur, stream_id, events)
                 except BaseException:
                     _rollback(cur)
+                    self._forget_head()
                     raise
             time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
         raise EventStoreError(
             f"Gave up appending to {stream_id!r} after {self.max_attempts} attempts: other writers kept "
             "committing first. Reduce the number of concurrent writers, or retry later."
         )
+
+    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int]:
+        """The stream's version and the log's last position, read inside the append's transaction."""
+        current, head = cur.execute(
+            "SELECT (SELECT version FROM streams WHERE stream_id = ?), "
+            "(SELECT coalesce(max(position), 0) FROM events)", (stream_id,)
+        ).fetchall()[0]   # fetchall: a result left open blocks DuckDB's register() in insert_events
+        return current or 0, head
+
+    def _committed(self, head: int) -> None:
+        """An append committed up to position ``head`` (a backend may remember it)."""
+
+    def _forget_head(self) -> None:
+        """Something failed or wrote around append: drop whatever was remembered about the head."""
 
     def _answer_retry(self, cur: Any, stream_id: str, events: Sequence[Encoded], expected: object) -> AppendResult | None:
         """If this exact append was already done, return its result (idempotent retry)."""
@@ -226,6 +239,8 @@ class SqlBackend:
             except BaseException:
                 _rollback(cur)
                 raise
+            finally:
+                self._forget_head()
         return events[-1][0]
 
     @contextmanager
@@ -285,7 +300,14 @@ class SqlBackend:
     def _events(self, rows: list[tuple]) -> list[RecordedEvent]:
         datas = loads_many([row[5] for row in rows])
         metas = loads_many([row[6] for row in rows])
-        uuid_of, time_of = self.from_db_uuid, self.from_db_time
+        uuid_of, times = self.from_db_uuid, {}
+
+        def time_of(value: Any) -> datetime:  # the events of one append share one time: convert it once
+            converted = times.get(value)
+            if converted is None:
+                converted = times[value] = self.from_db_time(value)
+            return converted
+
         return [
             RecordedEvent(row[0], row[1], row[2], row[3], row[4], data, meta, uuid_of(row[7]), time_of(row[8]))
             for row, data, meta in zip(rows, datas, metas)

@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at    TIMESTAMP NOT NULL,      -- UTC
     UNIQUE (stream_id, version)
 );
+-- DuckDB's index scans use single-column ART indexes only: UNIQUE (stream_id, version) above does not
+-- serve "WHERE stream_id = ?", this one does (a 100-event read from 1M events: ~6 ms -> ~1 ms).
+CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream_id);
 CREATE TABLE IF NOT EXISTS streams (
     stream_id VARCHAR PRIMARY KEY,
     version   BIGINT  NOT NULL
@@ -57,6 +60,9 @@ CREATE TRIGGER IF NOT EXISTS events_refuse_delete AFTER DELETE ON events
 
 _INSERT_ONE = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_MANY = "INSERT INTO events SELECT " + ", ".join(f"unnest(${i})" for i in range(1, 10))
+_NAMES = ("position", "stream_id", "version", "type", "schema_version", "data", "metadata", "event_id", "recorded_at")
+_INSERT_FRAME = ("INSERT INTO events SELECT position, stream_id, version, type, schema_version, data, metadata, "
+                 "CAST(event_id AS UUID), recorded_at FROM esdemo_new_events")
 
 
 class DuckDBBackend(SqlBackend):
@@ -72,6 +78,12 @@ class DuckDBBackend(SqlBackend):
                 raise StoreLockedError(_locked_message(self.path, str(exc))) from exc
             raise
         self._local = threading.local()
+        # The log's last position, remembered after each append: max(position) is a scan of the whole
+        # column (about 1 ms at 1M events). Only a hint: a stale value makes the INSERT collide on the
+        # primary key, which rolls back and retries with the head read afresh (it is never too high:
+        # it is set only after a COMMIT, and forgotten after any failure or restore).
+        self._head: int | None = None
+        self._head_lock = threading.Lock()
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
         # A progress bar would appear in notebook outputs for slow queries: keep DuckDB quiet.
@@ -91,8 +103,35 @@ class DuckDBBackend(SqlBackend):
     def insert_events(self, cur: Any, rows: list[tuple]) -> None:
         if len(rows) == 1:
             cur.execute(_INSERT_ONE, rows[0])
-        else:
+        elif len(rows) < 100:
             cur.execute(_INSERT_MANY, [list(column) for column in zip(*rows)])
+        else:
+            # Many rows: a DataFrame crosses into DuckDB column by column, about twice as fast as
+            # unnesting nine Python lists (10,000 events: ~35 ms instead of ~70 ms).
+            import pandas as pd
+
+            frame = pd.DataFrame({name: column for name, column in zip(_NAMES, zip(*rows))})
+            frame["event_id"] = frame["event_id"].astype(str)
+            cur.register("esdemo_new_events", frame)
+            try:
+                cur.execute(_INSERT_FRAME).fetchall()   # finish it: DuckDB 2 refuses unregister otherwise
+            finally:
+                cur.unregister("esdemo_new_events")
+
+    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int]:
+        head = self._head
+        if head is None:
+            return super()._version_and_head(cur, stream_id)
+        rows = cur.execute("SELECT version FROM streams WHERE stream_id = ?", (stream_id,)).fetchall()
+        return (rows[0][0] if rows else 0), head
+
+    def _committed(self, head: int) -> None:
+        with self._head_lock:
+            self._head = head if self._head is None else max(self._head, head)
+
+    def _forget_head(self) -> None:
+        with self._head_lock:
+            self._head = None
 
     def upsert_streams(self, cur: Any, versions: list[tuple[str, int]]) -> None:
         # One statement for many streams: executemany is a loop of tiny statements in DuckDB.
