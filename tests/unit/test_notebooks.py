@@ -219,3 +219,38 @@ def test_figures_are_png_not_svg(path):
         if "matplotlib" in str(o.get("data", {}).get("image/svg+xml", ""))
     ]
     assert not svg, f"{path.name}: cells {svg} show matplotlib SVG; keep the default PNG figure format"
+
+
+def bare_dollars(source: str) -> list[str]:
+    """Dollar signs JupyterLab would read as maths delimiters, outside code spans and fences.
+
+    JupyterLab typesets text between two dollar signs as LaTeX, even when they are
+    written with one backslash or as an HTML entity (checked in Chromium with
+    JupyterLab 4.6); only two backslashes before the sign show a literal dollar.
+    So "$0 + $200" renders as a formula.
+    """
+    text = re.sub(r"(```|~~~).*?\1", "", source, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    hits = []
+    for match in re.finditer(r"&#36;|&dollar;|\$", text):
+        before = text[max(0, match.start() - 2):match.start()]
+        if match.group(0) == "$" and before == "\\\\":
+            continue
+        hits.append(("\\" if before.endswith("\\") else "") + match.group(0))
+    return hits
+
+
+def test_bare_dollars_finds_what_jupyterlab_would_typeset():
+    assert bare_dollars("opened with $0, $200 in") == ["$", "$"]
+    assert bare_dollars(r"opened with \$0 and &#36;200") == [r"\$", "&#36;"]
+    assert bare_dollars(r"opened with \\$0, \\$200, `$50` and" + "\n```\n$x$\n```") == []
+
+
+@per_notebook
+def test_dollar_signs_render_as_dollars_in_jupyterlab(path):
+    found = [(i, bare_dollars(cell.source)) for i, cell in enumerate(load(path).cells) if cell.cell_type == "markdown"]
+    found = [(i, hits) for i, hits in found if hits]
+    assert not found, (
+        f"{path.name}: markdown cells {[i for i, _ in found]} have dollar signs JupyterLab reads as maths; "
+        r"write them as \\$ (two backslashes) or inside `code`"
+    )
