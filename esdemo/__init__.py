@@ -1,21 +1,22 @@
 """esdemo: CQRS and Event Sourcing, small enough to read, real enough to trust.
 
-The public names, grouped by layer:
+The public names of the core, by part (the examples live in ``esdemo.examples``,
+the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables``,
+``esdemo.exercises`` and ``esdemo.data``):
 
 * the event store: :class:`EventStore`, :class:`NewEvent`, :class:`RecordedEvent`,
-  :class:`AppendResult`, the expected versions ``ANY``, ``NO_STREAM``,
-  ``STREAM_EXISTS``, and its errors;
-* clocks and ids for reproducible runs: :class:`FakeClock`, :func:`seeded_ids`.
-* the write side (aggregates): :class:`DomainEvent`, :func:`domain_event`,
-  :class:`EventRegistry`, ``default_registry``, :class:`Upcasters`,
-  :func:`copy_and_transform`, :class:`Aggregate`, :class:`DomainError`,
-  :class:`Repository` (and its :class:`LoadPlan`), :class:`SnapshotStore`, :class:`Snapshot` and their errors
-  :class:`UnknownEventTypeError`, :class:`EventDecodeError`, :class:`UpcastError`,
-  :class:`AggregateNotFoundError`.
-* the read side (projections): :class:`Projection`, :class:`ProjectionRunner` (checkpoints,
-  :class:`Lag`, ``wait_for``), the view storages :class:`SqlTable`, :class:`Documents`,
-  :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and the
-  deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
+  :class:`AppendResult`, the expected versions ``ANY``, ``NO_STREAM`` and
+  ``STREAM_EXISTS``, :class:`Subscription`, and the errors (:class:`ConflictError`,
+  :class:`DuplicateEventError`, :class:`SerializationError`, :class:`StoreLockedError`, ...);
+* reproducible runs: :class:`FakeClock`, :func:`seeded_ids`;
+* the write side: :class:`DomainEvent`, :func:`domain_event`, :class:`EventRegistry`,
+  ``default_registry``, :class:`Upcasters`, :func:`copy_and_transform`, :class:`Aggregate`,
+  :class:`DomainError`, :class:`Repository` (and its :class:`LoadPlan`),
+  :class:`SnapshotStore`, :class:`Snapshot`, and their errors;
+* the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
+  ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
+  and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
+  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
 """
 
 from .clock import FakeClock, utc_now
