@@ -228,7 +228,7 @@ class ProjectionRunner:
                 with self._progress:
                     self._progress.notify_all()
                 return
-            self.store._wait_for_append(seen, interval)
+            self.store._wait_for_append(seen, interval, self._stop)
 
     def __enter__(self) -> ProjectionRunner:
         return self

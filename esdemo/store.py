@@ -239,9 +239,11 @@ class EventStore:
         with self._appended:
             self._appended.notify_all()
 
-    def _wait_for_append(self, seen: int, timeout: float) -> None:
+    def _wait_for_append(self, seen: int, timeout: float, stop: threading.Event | None = None) -> None:
+        # ``stop`` is checked under the lock that _wake_subscribers() takes to notify: a stop() that
+        # sets it while the caller is still busy cannot slip in before this wait and be missed.
         with self._appended:
-            if self._append_count == seen and not self._closed:
+            if self._append_count == seen and not self._closed and not (stop is not None and stop.is_set()):
                 self._appended.wait(timeout)
 
 

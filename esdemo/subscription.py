@@ -93,7 +93,7 @@ class Subscription:
             except BaseException as exc:  # keep it for the caller; do not die silently
                 self.error = exc
                 return
-            self._store._wait_for_append(seen, interval)
+            self._store._wait_for_append(seen, interval, self._stop)
 
     def __enter__(self) -> Subscription:
         return self

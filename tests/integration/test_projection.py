@@ -267,3 +267,28 @@ def test_a_runner_group_drives_its_runners_together(store):
     group.wait_for(store.head(), timeout=0)
     with pytest.raises(ValueError, match="at least one projection"):
         RunnerGroup(store, [])
+
+
+def test_stop_ends_the_runner_thread_even_when_it_is_called_during_a_batch(store, monkeypatch):
+    """The runner's wake-up is the subscription's: a stop() arriving while a batch runs must still end the thread."""
+    fill(store, streams=1, per_stream=1)
+    in_batch, release = threading.Event(), threading.Event()
+
+    def block(recorded):
+        in_batch.set()
+        release.wait(10)
+
+    before = set(threading.enumerate())
+    runner = ProjectionRunner(store, Tally(on_event=block)).start(interval=60)
+    assert in_batch.wait(10)
+    (thread,) = set(threading.enumerate()) - before
+    wake = store._wake_subscribers
+
+    def wake_while_the_batch_still_runs():
+        wake()
+        release.set()
+
+    monkeypatch.setattr(store, "_wake_subscribers", wake_while_the_batch_still_runs)
+    runner.stop(timeout=10)
+    assert not thread.is_alive() and not runner.running
+    assert runner.position == store.head()          # the batch it was in finished and committed

@@ -95,3 +95,28 @@ def test_background_subscription_keeps_the_error(store):
 def test_handler_must_be_callable(store):
     with pytest.raises(TypeError, match="callable"):
         store.subscribe("print")
+
+
+def test_stop_ends_the_thread_even_when_it_is_called_while_the_handler_runs(store, monkeypatch):
+    """stop() wakes the thread; a wake-up sent while the handler is busy must not be lost, or the
+    thread sleeps on for a whole interval after stop() has given up waiting for it."""
+    fill(store, "a", 1)
+    in_handler, release = threading.Event(), threading.Event()
+
+    def handler(event):
+        in_handler.set()
+        release.wait(10)
+
+    before = set(threading.enumerate())
+    sub = store.subscribe(handler).start(interval=60)  # only an append or stop() can wake it early
+    assert in_handler.wait(10)
+    (thread,) = set(threading.enumerate()) - before
+    wake = store._wake_subscribers
+
+    def wake_while_the_handler_still_runs():
+        wake()
+        release.set()
+
+    monkeypatch.setattr(store, "_wake_subscribers", wake_while_the_handler_still_runs)
+    sub.stop(timeout=10)
+    assert not thread.is_alive() and not sub.running
