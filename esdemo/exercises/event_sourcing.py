@@ -150,6 +150,9 @@ def check_find_culprit(find_culprit: Callable[..., Any]) -> Feedback:
                    "data and time can be inspected.")
     if found is None:
         return _no("you returned None, but the buggy fold does disagree with the account from some step on.")
+    if hasattr(found, "event") and hasattr(found, "state"):   # a ReplayStep from replay_steps
+        return _no(f"you returned the whole replay step {getattr(found, 'step', '?')}; return the event itself, step.event "
+                   "(a RecordedEvent), so its type, data and time can be inspected.")
     if found == events[-1] or (getattr(found, "version", 0) > culprit.version):
         return _no(f"you returned the event at version {getattr(found, 'version', '?')}. Once a fold goes wrong, "
                    "every later step is wrong too: return the FIRST event after which the two disagree.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ConflictError
+from ..errors import ConflictError, StoreClosedError
 from ..events import ANY, NewEvent
 from ..store import EventStore
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
@@ -14,10 +14,20 @@ ORDER_FLOW = ["OrderCreated", "ItemAdded", "OrderSubmitted"]
 
 
 def check_order_stream(store: Any, stream_id: str = "Order-777") -> Feedback:
-    """Exercise 03.1: ``stream_id`` holds OrderCreated, ItemAdded, OrderSubmitted, written in ONE append."""
+    """Exercise 03.1: ``stream_id`` holds OrderCreated, ItemAdded, OrderSubmitted, written in ONE append.
+
+    One append stamps all its events with one reading of the store's clock, so
+    events with different ``recorded_at`` came from separate appends. That
+    needs a clock that moves between appends, as the notebook's ``my_store``
+    has (``FakeClock(..., step=timedelta(minutes=1))``, or the real clock).
+    """
     if not isinstance(store, EventStore):
         return _no("pass the EventStore you appended to, e.g. check_order_stream(my_store).")
-    events = store.read(stream_id)
+    try:
+        events = store.read(stream_id)
+    except StoreClosedError:
+        return _no("this store is closed (a closed in-memory store has lost its events): run the cell that "
+                   "creates my_store again, then your append.")
     if not events:
         return _no(f"the stream {stream_id!r} is empty. Append to it with store.append({stream_id!r}, [...], expected_version=0).")
     types = [e.type for e in events]
@@ -28,8 +38,10 @@ def check_order_stream(store: Any, stream_id: str = "Order-777") -> Feedback:
             "the three events were written by separate appends. Pass all three in one list to a single "
             "store.append(...): one append is one transaction, all or nothing."
         )
-    if "order_id" not in events[0].data:
-        return _no("give OrderCreated an 'order_id' in its data, so readers of the log know which order it is.")
+    without_id = [e.type for e in events if "order_id" not in e.data]
+    if without_id:
+        return _no(f"{without_id[0]} has no 'order_id' in its data: give every event of the order one, so that "
+                   "a reader of the global log knows which order it is about.")
     return _ok(f"{stream_id} has versions 1-3 at positions {events[0].position}-{events[-1].position}, written atomically.")
 
 
@@ -58,18 +70,26 @@ def check_append_with_retry(append_with_retry: Callable[..., Any]) -> Feedback:
 
     real_append, expectations = store.append, []
 
-    def recording_append(stream_id: str, events: Any, **kwargs: Any) -> Any:
+    def recording_append(stream_id: str, events: Any, *args: Any, **kwargs: Any) -> Any:
         expectations.append(kwargs.get("expected_version"))
-        return real_append(stream_id, events, **kwargs)
+        return real_append(stream_id, events, *args, **kwargs)
 
     store.read = read_then_interfere  # type: ignore[method-assign]
     store.append = recording_append  # type: ignore[method-assign]
     try:
         append_with_retry(store, "Counter-1", decide)
     except ConflictError:
-        return _no("the first append conflicted and your function let ConflictError escape. Catch it, read again, decide again, append again.")
+        return _no("the first append conflicted and your function let ConflictError escape. Catch it, read again, "
+                   "decide again, append again.")
     except TypeError as exc:
-        return _no(f"call signature mismatch ({exc}). Use append_with_retry(store, stream_id, decide, attempts=3).")
+        if "positional argument" in str(exc) and "append" in str(exc):
+            return _no(f"store.append raised {exc!r}: expected_version is a keyword argument, "
+                       "store.append(stream_id, events, expected_version=len(history)).")
+        return _no(f"your function raised {exc!r}. The check calls append_with_retry(store, stream_id, decide) "
+                   "and decide(history) returns the list of NewEvent to append.")
+    except Exception as exc:  # noqa: BLE001  (any error is feedback, not a crash)
+        return _no(f"your function raised {exc!r}. The store's methods are store.read(stream_id) and "
+                   "store.append(stream_id, events, expected_version=...).")
     finally:
         store.read, store.append = real_read, real_append  # type: ignore[method-assign]
     if ANY in expectations:
@@ -91,8 +111,6 @@ def check_append_with_retry(append_with_retry: Callable[..., Any]) -> Feedback:
         return _no(problem)
     return _ok("it re-read the stream, decided on the new history, appended with the version it read, "
                "and gives up after `attempts` conflicts.")
-
-
 
 
 def _give_up_problem(append_with_retry: Callable[..., Any]) -> str | None:
@@ -117,6 +135,9 @@ def _give_up_problem(append_with_retry: Callable[..., Any]) -> str | None:
         return None
     except _RunawayLoop:
         return "with a writer that always gets in first, your function retries forever. Stop after `attempts` tries and re-raise ConflictError."
+    except Exception as exc:  # noqa: BLE001
+        return (f"when every attempt conflicts, your function raised {exc!r} instead of the last ConflictError: "
+                "re-raise the ConflictError itself (a bare `raise` inside the except block).")
     return "when every attempt conflicts, your function returned normally. After `attempts` tries, re-raise the ConflictError so the caller knows nothing was written."
 
 

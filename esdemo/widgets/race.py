@@ -24,12 +24,20 @@ class RaceOutcome:
     conflicts: int
     stream_version: int
 
+    @property
+    def one_winner(self) -> bool:
+        """What optimistic concurrency promises: one writer won, every other one got a conflict, one event was added."""
+        return (self.winners, self.conflicts, self.stream_version) == (1, self.writers - 1, 2)
+
     def describe(self) -> str:
-        return (
-            f"{self.writers} writers read Order-12345 at version 1 and appended at the same moment on "
-            f"{self.backend}: {self.winners} won, {self.conflicts} got ConflictError; "
-            f"the stream is at version {self.stream_version}, so no change was lost or doubled."
-        )
+        """One sentence for the learner; it says so plainly if the promise above was broken."""
+        told = (f"{self.writers} writers read Order-12345 at version 1 and appended at the same moment on "
+                f"{self.backend}: {self.winners} won, {self.conflicts} got ConflictError; "
+                f"the stream is at version {self.stream_version}")
+        if self.one_winner:
+            return told + ", so no change was lost or doubled."
+        lost = self.writers - self.winners - self.conflicts
+        return told + (f" and {lost} failed otherwise" if lost else "") + ": NOT the one winner expected, a bug in the store."
 
 
 def race(writers: int, backend: str = "duckdb") -> RaceOutcome:
@@ -48,6 +56,8 @@ def race(writers: int, backend: str = "duckdb") -> RaceOutcome:
                 outcomes.append("won")
             except ConflictError:
                 outcomes.append("conflict")
+            except Exception:  # noqa: BLE001  (counted, and named by describe(), rather than lost in a thread)
+                outcomes.append("error")
 
         threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
         for thread in threads:

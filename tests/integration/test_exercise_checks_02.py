@@ -139,6 +139,15 @@ def culprit_always(events, buggy_after):
     return culprit_right(events, buggy_after) or events[0]
 
 
+def culprit_step(events, buggy_after):
+    balance = Decimal("0")
+    for step in replay_steps(events):
+        balance = buggy_after(balance, step.event)
+        if balance != step.state["balance"]:
+            return step                      # the ReplayStep, not its event
+    return None
+
+
 def test_find_culprit_accepts_a_step_by_step_comparison():
     feedback = check_find_culprit(culprit_right)
     assert feedback, feedback.message
@@ -150,4 +159,6 @@ def test_find_culprit_explains_each_typical_mistake():
     assert "a number" in check_find_culprit(culprit_index).message
     assert "just before" in check_find_culprit(culprit_one_before).message
     assert "return None when" in check_find_culprit(culprit_always).message
+    step = check_find_culprit(culprit_step)
+    assert not step and "step.event" in step.message
     assert "returned None" in check_find_culprit(lambda events, buggy_after: None).message

@@ -27,3 +27,15 @@ def test_race_widget_runs_on_click_with_the_chosen_settings():
     panel.controls["run"].click()
     assert "5 writers" in panel.result.value and "on sqlite" in panel.result.value
     assert "4 got ConflictError" in panel.result.value
+
+
+def test_describe_only_claims_safety_when_there_was_exactly_one_winner():
+    from esdemo.widgets import RaceOutcome
+
+    good = RaceOutcome(writers=4, backend="duckdb", winners=1, conflicts=3, stream_version=2)
+    assert good.one_winner and "no change was lost or doubled" in good.describe()
+    doubled = RaceOutcome(writers=4, backend="duckdb", winners=2, conflicts=2, stream_version=3)
+    assert not doubled.one_winner
+    assert "no change was lost" not in doubled.describe() and "NOT the one winner" in doubled.describe()
+    crashed = RaceOutcome(writers=4, backend="sqlite", winners=1, conflicts=2, stream_version=2)
+    assert not crashed.one_winner and "1 failed otherwise" in crashed.describe()
