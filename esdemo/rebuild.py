@@ -74,8 +74,8 @@ def rebuild(store: EventStore, projection: Projection, *, decoder: Callable[[Rec
     storage.attach(store, projection.name)
     old = storage.live_target
     target = storage.new_target()                                   # 1. a new, empty generation
-    runner = ProjectionRunner(store, projection, decoder=decoder, batch_size=batch_size, target=target)
     try:
+        runner = ProjectionRunner(store, projection, decoder=decoder, batch_size=batch_size, target=target)
         events = runner.catch_up(progress=progress)                 # 2. replay, batch by batch
         events += _retrying(runner.switch_over)                     # 3. + 4. one commit: switch, drop the old
     except BaseException:

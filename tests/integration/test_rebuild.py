@@ -266,3 +266,15 @@ def test_a_set_based_query_with_duplicate_keys_fails_at_once_with_the_databases_
         rebuild_set_based(store, projection, duplicated)
     assert not isinstance(failure.value, ProjectionError)      # not mistaken for a race and retried
     assert projection.storage.live_target == "tally_1" and "tally_2" not in tables(store)
+
+
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"decoder": "not a function"}])
+def test_a_rebuild_refused_for_bad_arguments_leaves_no_generation_behind(store, bad):
+    projection = built(store, "sql")
+    before_tables = tables(store)
+    before_checkpoints = store.sql("SELECT name, position FROM checkpoints ORDER BY name").to_dict("records")
+    with pytest.raises((ValueError, TypeError)):
+        rebuild(store, projection, **bad)
+    assert tables(store) == before_tables
+    assert store.sql("SELECT name, position FROM checkpoints ORDER BY name").to_dict("records") == before_checkpoints
+    assert rebuild(store, projection).old_target == "tally_1"          # and the next rebuild works as usual
