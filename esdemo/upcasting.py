@@ -28,6 +28,7 @@ seed names three ways to cope, and all three are here:
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,8 +49,8 @@ class Upcasters:
     """The upcaster chain: one function per ``(event_type, from_version)``.
 
     A step takes the data dict of version ``from_version`` and returns the
-    data of version ``from_version + 1``. It receives a copy, so it may
-    build a new dict or change the one it gets. Steps are chained as far as
+    data of version ``from_version + 1``. It receives a copy (nested dicts and
+    lists included), so it may build a new dict or change the one it gets. Steps are chained as far as
     they go: with steps from 1 and from 2, a V1 event comes out as V3.
     """
 
@@ -91,6 +92,8 @@ class Upcasters:
         """
         version, context = schema_version, f" {where}" if where else ""
         step = self._steps.get((event_type, version))
+        if step is not None:  # a step may change nested values in place: never those of the stored event
+            data = copy.deepcopy(data)
         while step is not None:
             try:
                 result = step(dict(data))

@@ -54,6 +54,30 @@ def test_a_step_works_on_a_copy_so_the_stored_data_never_changes():
     assert original == V1
 
 
+def test_a_step_that_changes_nested_data_in_place_never_changes_the_stored_event():
+    """The copy must reach the nested dicts and lists too: otherwise decoding the same stored
+    event twice upcasts its nested data twice (here: the lines' prices multiplied by 100 twice)."""
+    registry = EventRegistry()
+
+    @registry.event("OrderPlaced", version=2)
+    @dataclass(frozen=True)
+    class OrderPlaced(DomainEvent):
+        lines: list
+
+    @registry.upcaster("OrderPlaced", from_version=1)
+    def prices_in_cents(data):
+        for line in data["lines"]:
+            line["price_cents"] = int(line.pop("price") * 100)
+        return data
+
+    stored = {"lines": [{"sku": "BOOK-1", "price": Decimal("25.00")}]}
+    event = RecordedEvent(1, "Order-1", 1, "OrderPlaced", 1, stored, {}, uuid.uuid4(),
+                          datetime(2024, 1, 1, tzinfo=timezone.utc))
+    expected = OrderPlaced([{"sku": "BOOK-1", "price_cents": 2500}])
+    assert registry.decode(event) == expected
+    assert event.data == {"lines": [{"sku": "BOOK-1", "price": Decimal("25.00")}]}
+    assert registry.decode(event) == expected
+
 def test_a_failing_step_names_itself_the_versions_and_the_event():
     upcasters = Upcasters()
 
