@@ -5,6 +5,9 @@ Three kinds of column need care, decided by the column's declared SQL type:
 * ``DECIMAL``/``NUMERIC``: money stays ``Decimal`` and exact. It is sent as
   text and cast by the database; SQLite, which has no decimal type (its
   NUMERIC affinity would turn ``'9.99'`` into a float), stores the text.
+  A value that does not fit the declared ``DECIMAL(p, s)`` (more than ``s``
+  places, or more than ``p - s`` digits before the point) is refused on both
+  backends, never rounded (DuckDB would round; SQLite would keep it).
 * ``TIMESTAMP``: an instant. Aware datetimes go in as UTC, and come out as
   aware UTC datetimes. A naive datetime is refused: which instant would it be?
 * ``DATE``: a ``date`` (ISO text in SQLite).
@@ -14,12 +17,14 @@ Everything else (text, integers, booleans) passes through unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # the format the SQLite backend uses for recorded_at too
+_DECIMAL_TYPE = re.compile(r"\s*(?:DECIMAL|NUMERIC)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?", re.IGNORECASE)
 
 
 class ColumnValues:
@@ -28,6 +33,8 @@ class ColumnValues:
     def __init__(self, view: str, columns: Mapping[str, str], backend: str):
         self.view, self.columns, self.backend = view, dict(columns), backend
         self.kinds = {name: _kind(sql_type) for name, sql_type in self.columns.items()}
+        self.decimals = {name: _decimal_shape(self.columns[name]) for name, kind in self.kinds.items()
+                         if kind == "decimal"}
 
     def ddl_type(self, column: str) -> str:
         """The type to create the column with on this backend."""
@@ -44,10 +51,33 @@ class ColumnValues:
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
             return value if self.backend == "duckdb" else value.strftime(_SQLITE_TIME)
         if isinstance(value, Decimal):
+            shape = self.decimals.get(column)
+            if shape is not None:
+                self._check_fits(column, value, *shape)
             return str(value)
         if isinstance(value, date) and self.backend != "duckdb":
             return value.isoformat()
         return value
+
+    def _check_fits(self, column: str, value: Decimal, precision: int, scale: int) -> None:
+        sql_type = self.columns[column]
+        if not value.is_finite():
+            raise ValueError(f"{self.view}.{column}: {value} is not a number a {sql_type} column can hold")
+        _, digits, exponent = value.as_tuple()
+        places, kept = (max(0, -exponent), list(digits)) if any(digits) else (0, [])  # a zero fits anywhere
+        while places > scale and kept[-1] == 0:  # trailing zeros: 1.500 fits two places
+            kept.pop()
+            places -= 1
+        if places > scale:
+            raise ValueError(
+                f"{self.view}.{column}: {value} has {places} decimal place{'s' * (places != 1)}, but the column is {sql_type}: storing "
+                f"it would round it. Round it in the handler (value.quantize(Decimal('1e-{scale}'))) or declare "
+                f"more places, e.g. DECIMAL({precision + places - scale}, {places}).")
+        whole = 0 if not any(digits) else max(0, len(digits) + exponent)
+        if whole > precision - scale:
+            raise ValueError(
+                f"{self.view}.{column}: {value} has {whole} digit{'s' * (whole != 1)} before the decimal point, but the column is "
+                f"{sql_type}, which holds {precision - scale}. Declare a wider column, e.g. DECIMAL(38, {scale}).")
 
     def from_db_row(self, names: list[str], row: tuple) -> dict[str, Any]:
         """A database row as a dict of Python values."""
@@ -62,6 +92,14 @@ def _kind(sql_type: str) -> str | None:
         if upper.startswith(prefix):
             return kind
     return None
+
+
+def _decimal_shape(sql_type: str) -> tuple[int, int]:
+    """``(precision, scale)`` of a DECIMAL/NUMERIC type; a bare ``DECIMAL`` is DuckDB's ``DECIMAL(18, 3)``."""
+    match = _DECIMAL_TYPE.match(sql_type)
+    precision = int(match.group(1)) if match and match.group(1) else 18
+    scale = int(match.group(2)) if match and match.group(2) else (0 if match and match.group(1) else 3)
+    return precision, scale
 
 
 def _from_db(kind: str | None, value: Any) -> Any:

@@ -292,3 +292,26 @@ def test_stop_ends_the_runner_thread_even_when_it_is_called_during_a_batch(store
     runner.stop(timeout=10)
     assert not thread.is_alive() and not runner.running
     assert runner.position == store.head()          # the batch it was in finished and committed
+
+
+@pytest.mark.parametrize("amount, problem", [
+    (Decimal("0.005"), r"3 decimal places"),                      # DuckDB rounded it to 0.01, SQLite kept it
+    (Decimal("12345678901234567.00"), r"17 digits before the decimal point"),
+])
+def test_sql_views_refuse_a_decimal_that_does_not_fit_its_column_instead_of_rounding_it(store, amount, problem):
+    """tally.total is DECIMAL(18, 2). Rounding on write made the view depend on the batch size (each batch
+    reads back the rounded total), and made DuckDB and SQLite disagree: refused, on both backends."""
+    store.append("s0", [NewEvent("Added", {"n": amount})], expected_version=0)
+    runner = ProjectionRunner(store, Tally())
+    with pytest.raises(ProjectionError, match=rf"tally\.total: .*{problem}.*DECIMAL\(18, 2\)"):
+        runner.catch_up()
+    assert runner.position == 0 and rows_of(runner.projection) == []
+
+
+def test_sql_views_store_decimals_that_fit_their_column_exactly(store):
+    amounts = [Decimal("1.500"), Decimal("-3"), Decimal("1E+2"), Decimal("9999999999999999.99"), Decimal("0.00")]
+    for index, amount in enumerate(amounts):
+        store.append(f"s{index}", [NewEvent("Added", {"n": amount})], expected_version=0)
+    runner = ProjectionRunner(store, Tally())
+    runner.catch_up()
+    assert [row["total"] for row in rows_of(runner.projection)] == amounts
