@@ -146,6 +146,9 @@ class Projection(ABC):
             raise TypeError(f"storage must be a ViewStorage such as SqlTable(...) or Documents(...), got {storage!r}")
         self.storage = storage if storage is not None else self.default_storage()
         types = type(self).event_types
+        if isinstance(types, str):  # ("OrderPaid") without its comma: a set of letters would match no event
+            raise TypeError(f"{type(self).__name__}.event_types must be a collection of type names, e.g. "
+                            f"({types!r},) with the comma; got the single string {types!r}")
         self._types = None if types is None else frozenset(types)
 
     def default_storage(self) -> ViewStorage:

@@ -315,3 +315,13 @@ def test_sql_views_store_decimals_that_fit_their_column_exactly(store):
     runner = ProjectionRunner(store, Tally())
     runner.catch_up()
     assert [row["total"] for row in rows_of(runner.projection)] == amounts
+
+
+def test_event_types_given_as_one_string_is_refused_not_read_as_a_set_of_letters():
+    """("Added") is the string "Added", not a tuple: read as a collection it is {'A', 'd', 'e'}, the projection
+    wants no event at all, and its checkpoint silently moves past every one of them."""
+    class MissingComma(Tally):
+        event_types = ("Added")
+
+    with pytest.raises(TypeError, match=r"event_types .*\('Added',\)"):
+        MissingComma(make_storage("documents"))
