@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -155,10 +156,26 @@ class DuckDBBackend(SqlBackend):
 
     def close(self) -> None:
         with self._cursors_lock:
-            for cur in self._cursors:
-                cur.close()
-            self._cursors.clear()
-        self._con.close()
+            cursors, self._cursors = self._cursors, []
+        try:
+            for cur in cursors:
+                _close_when_idle(cur)
+        finally:
+            _close_when_idle(self._con)
+
+
+def _close_when_idle(connection: Any, patience: float = 30.0) -> None:
+    # DuckDB refuses to close a connection in the middle of a call (another thread's query) instead of
+    # waiting for it; such a call is short, and the store already refuses new ones, so wait for it.
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            connection.close()
+            return
+        except duckdb.ResourceInUseException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _locked_message(path: str, raw: str) -> str:
