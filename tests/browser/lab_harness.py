@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -29,6 +30,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import nbformat
 
 CHROMIUM = os.environ.get("ESDEMO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -199,3 +202,64 @@ def copy_notebooks(source: Path, target: Path) -> Path:
     """Copy the course notebooks (not the generated exercises) into ``target``; returns it."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("exercises", ".ipynb_checkpoints", "__pycache__"))
     return target
+
+
+# -- driving a notebook page, as a learner does ------------------------------------------------------
+
+
+def wait_for_kernel(page, timeout_s: float = 120) -> None:
+    """Until the status bar says the notebook's Python kernel is connected and idle.
+
+    Running cells before that can deliver their outputs before the widget manager
+    is attached, and the widget then shows as plain text "VBox(...)". If JupyterLab
+    asks which kernel to start (it may, when its kernel list arrives late), accept
+    its proposal (the notebook's own ``python3``).
+    """
+    idle = page.get_by_text(re.compile(r"^Python 3.*\| Idle$"))
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if idle.count() and idle.first.is_visible():
+            return
+        if dialog.count() and dialog.first.is_visible():
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        page.wait_for_timeout(250)
+    status = page.locator(".jp-StatusBar-Widget").first.text_content()
+    raise AssertionError(f"the notebook's kernel was not connected and idle after {timeout_s:.0f} s; "
+                         f"the status bar says {status!r}")
+
+
+
+def click_menu(page, menu: str, command: str) -> None:
+    """Click ``menu`` in JupyterLab's menu bar, then its item for ``command`` (what a learner clicks)."""
+    page.locator("li.lm-MenuBar-item", has=page.get_by_text(menu, exact=True)).click()
+    page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+
+
+
+def code_cells(path: Path) -> int:
+    return sum(1 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code" and cell.source.strip())
+
+
+
+def wait_until_every_cell_ran(page, expected: int, timeout_ms: float = 240_000) -> None:
+    """Every non-empty code cell shows an execution count, and the kernel is idle again."""
+    page.wait_for_function(
+        """(expected) => {
+            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.textContent.trim());
+            const done = prompts.filter(t => /^\\[\\d+\\]:$/.test(t)).length;
+            const busy = prompts.some(t => t === '[*]:');
+            const idle = document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null;
+            return !busy && idle && done >= expected;
+        }""",
+        arg=expected, timeout=timeout_ms, polling=500,
+    )
+
+
+
+def quiet_settings(settings_dir: Path) -> None:
+    """No "official Jupyter news?" toast over the notebook (there is no network here anyway)."""
+    path = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"fetchNews": "false", "checkForUpdates": false}')

@@ -21,15 +21,23 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
-import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_harness import LabServer, chromium_missing_reason, copy_notebooks, launch_chromium  # noqa: E402
+from lab_harness import (  # noqa: E402
+    LabServer,
+    chromium_missing_reason,
+    click_menu,
+    code_cells,
+    copy_notebooks,
+    launch_chromium,
+    quiet_settings,
+    wait_for_kernel,
+    wait_until_every_cell_ran,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "02_event_sourcing.ipynb"
@@ -54,7 +62,7 @@ def lab(tmp_path_factory):
     base = tmp_path_factory.mktemp("lab")
     root = copy_notebooks(ROOT / "notebooks", base / "notebooks")
     server = LabServer(root, base / "state")
-    _quiet_settings(server.state_dir / "settings")
+    quiet_settings(server.state_dir / "settings")
     with server:
         yield server
 
@@ -75,12 +83,12 @@ def test_replay_slider_of_notebook_02_changes_the_state_shown(lab, page):
     try:
         page.goto(lab.page_url(NOTEBOOK))
         expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")).to_be_visible(timeout=120_000)
-        _wait_for_kernel(page)
-        _menu(page, "Edit", "editmenu:clear-all")            # the saved outputs must not count as a run
+        wait_for_kernel(page)
+        click_menu(page, "Edit", "editmenu:clear-all")            # the saved outputs must not count as a run
         expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider")).to_have_count(0)
-        _menu(page, "Run", "runmenu:run-all")
-        expected_cells = _code_cells(lab.root / NOTEBOOK)
-        _wait_until_every_cell_ran(page, expected_cells)
+        click_menu(page, "Run", "runmenu:run-all")
+        expected_cells = code_cells(lab.root / NOTEBOOK)
+        wait_until_every_cell_ran(page, expected_cells, RUN_ALL_TIMEOUT_MS)
 
         replay = page.locator(".widget-vbox", has=page.locator(".widget-slider .widget-label", has_text="step"))
         expect(replay).to_have_count(1)
@@ -166,26 +174,6 @@ def _wait_for_step(text, step: int, last: int) -> Shown:
     return shown
 
 
-def _wait_for_kernel(page, timeout_s: float = 120) -> None:
-    """Until the status bar says the notebook's Python kernel is connected and idle.
-
-    Running cells before that can deliver their outputs before the widget manager
-    is attached, and the widget then shows as plain text "VBox(...)". If JupyterLab
-    asks which kernel to start (it may, when its kernel list arrives late), accept
-    its proposal (the notebook's own ``python3``).
-    """
-    idle = page.get_by_text(re.compile(r"^Python 3.*\| Idle$"))
-    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if idle.count() and idle.first.is_visible():
-            return
-        if dialog.count() and dialog.first.is_visible():
-            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
-        page.wait_for_timeout(250)
-    status = page.locator(".jp-StatusBar-Widget").first.text_content()
-    raise AssertionError(f"the notebook's kernel was not connected and idle after {timeout_s:.0f} s; "
-                         f"the status bar says {status!r}")
 
 
 def _picture(chart) -> str:
@@ -197,35 +185,3 @@ def _redrawn(chart, before: str) -> str:
     """Wait until the chart in the widget's output is a different picture than ``before``; return it."""
     expect(chart).not_to_have_attribute("src", before, timeout=STEP_TIMEOUT_MS)
     return _picture(chart)
-
-
-def _menu(page, menu: str, command: str) -> None:
-    """Click ``menu`` in JupyterLab's menu bar, then its item for ``command`` (what a learner clicks)."""
-    page.locator("li.lm-MenuBar-item", has=page.get_by_text(menu, exact=True)).click()
-    page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
-
-
-def _code_cells(path: Path) -> int:
-    return sum(1 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code" and cell.source.strip())
-
-
-def _wait_until_every_cell_ran(page, expected: int) -> None:
-    """Every non-empty code cell shows an execution count, and the kernel is idle again."""
-    page.wait_for_function(
-        """(expected) => {
-            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
-                .map(p => p.textContent.trim());
-            const done = prompts.filter(t => /^\\[\\d+\\]:$/.test(t)).length;
-            const busy = prompts.some(t => t === '[*]:');
-            const idle = document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null;
-            return !busy && idle && done >= expected;
-        }""",
-        arg=expected, timeout=RUN_ALL_TIMEOUT_MS, polling=500,
-    )
-
-
-def _quiet_settings(settings_dir: Path) -> None:
-    """No "official Jupyter news?" toast over the notebook (there is no network here anyway)."""
-    path = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('{"fetchNews": "false", "checkForUpdates": false}')
