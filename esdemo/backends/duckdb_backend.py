@@ -1,7 +1,8 @@
 """The DuckDB backend: a column store, fast at bulk reads and set-based SQL.
 
 Each thread gets its own cursor (DuckDB connections are not thread-safe,
-cursors are), so readers never wait for writers. Concurrent writers are
+cursors are), so readers never wait for writers; a thread's cursor is
+closed once that thread has ended. Concurrent writers are
 sorted out by DuckDB's optimistic transactions: the loser's COMMIT fails
 with a TransactionException, which the shared append loop turns into a
 retry or a ConflictError (see ``base.py``).
@@ -85,7 +86,7 @@ class DuckDBBackend(SqlBackend):
         # it is set only after a COMMIT, and forgotten after any failure or restore).
         self._head: int | None = None
         self._head_lock = threading.Lock()
-        self._cursors: list[Any] = []
+        self._cursors: dict[threading.Thread, Any] = {}   # each thread's cursor, closed once the thread ends
         self._cursors_lock = threading.Lock()
         # A progress bar would appear in notebook outputs for slow queries: keep DuckDB quiet.
         self._con.execute("SET enable_progress_bar = false")
@@ -96,8 +97,14 @@ class DuckDBBackend(SqlBackend):
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             with self._cursors_lock:
+                for thread in [thread for thread in self._cursors if not thread.is_alive()]:
+                    try:   # a finished thread's connection: nobody should be using it now
+                        self._cursors[thread].close()
+                    except duckdb.Error:
+                        continue   # handed on through .connection and busy elsewhere: try again next time
+                    del self._cursors[thread]
                 cur = self._con.cursor()
-                self._cursors.append(cur)
+                self._cursors[threading.current_thread()] = cur
             self._local.cursor = cur
         yield cur
 
@@ -150,13 +157,13 @@ class DuckDBBackend(SqlBackend):
 
     @property
     def connection(self) -> Any:
-        """A DuckDB cursor for this thread, for SQL over the events table."""
+        """A DuckDB cursor for this thread, for SQL over the events table (closed after the thread ends)."""
         with self.cursor() as cur:
             return cur
 
     def close(self) -> None:
         with self._cursors_lock:
-            cursors, self._cursors = self._cursors, []
+            cursors, self._cursors = list(self._cursors.values()), {}
         try:
             for cur in cursors:
                 _close_when_idle(cur)

@@ -241,3 +241,27 @@ def test_close_while_another_thread_is_running_a_query_waits_for_it_and_releases
         cursors[0].execute("SELECT 1")      # the reader's connection was closed too
     with EventStore(store_file, backend=backend) as again:
         assert again.head() == 1
+
+
+def test_duckdb_closes_the_cursor_of_a_thread_that_has_ended():
+    """DuckDB gives each thread its own cursor (a connection of its own). Each runner.start(), each
+    worker thread used to leave one behind, open until the store closed: a leak that grew with every
+    thread. A finished thread's cursor is closed when the next thread opens one.
+    (SQLite: one connection serves every thread, nothing per thread to release.)"""
+    with EventStore() as store:
+        store.append("a", [NewEvent("E", {})], expected_version=0)
+        held = []
+
+        def use_the_store() -> None:
+            held.append(store.connection)
+            assert store.head() == 1
+
+        for _ in range(4):
+            thread = threading.Thread(target=use_the_store)
+            thread.start()
+            thread.join(timeout=30)
+        for cursor in held[:-1]:
+            with pytest.raises(Exception, match="(?i)closed"):
+                cursor.execute("SELECT 1")
+        assert held[-1].execute("SELECT count(*) FROM events").fetchall() == [(1,)]   # not yet replaced
+        assert store.read_all()[0].position == 1 and store.head() == 1              # the main thread's still works
