@@ -31,6 +31,8 @@ class Subscription:
     def __init__(self, store: EventStore, handler: Handler, from_position: int = 1, batch_size: int = 1000):
         if not callable(handler):
             raise TypeError(f"handler must be callable (it receives each RecordedEvent), got {type(handler).__name__}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1 (events read per query), got {batch_size!r}")
         self._store = store
         self._handler = handler
         self.next_position = from_position

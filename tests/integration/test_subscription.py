@@ -120,3 +120,13 @@ def test_stop_ends_the_thread_even_when_it_is_called_while_the_handler_runs(stor
     monkeypatch.setattr(store, "_wake_subscribers", wake_while_the_handler_still_runs)
     sub.stop(timeout=10)
     assert not thread.is_alive() and not sub.running
+
+
+@pytest.mark.parametrize("batch_size", [0, -5, 2.5, True])
+def test_a_batch_size_that_would_make_poll_loop_forever_is_refused(store, batch_size):
+    """poll() reads batches until one comes back short: with batch_size=0 every batch is 'full' and empty."""
+    from esdemo import Subscription
+
+    fill(store, "a", 1)
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+        Subscription(store, print, batch_size=batch_size)
