@@ -231,7 +231,7 @@ QUIZ: tuple[Question, ...] = (
        ("A projection of paid orders that the command handler queries before appending.", False,
         "A projection lags; two payments can both check it before either shows up. Rules must be checked on "
         "the stream you append to."), at=0),
-    _q(5, "10_capstone_order_system.ipynb",
+    _q(5, "01_cqrs.ipynb",
        "The order service must tell shipping about OrderPaid. How do you avoid a dual write?",
        ("Append to the event store only; a relay follows the log by position and publishes, and consumers "
         "deduplicate by event id.", True,
@@ -516,7 +516,7 @@ def advise(profile: SystemProfile) -> Advice:
                       "bug exactly (02, 04)")
     if p.event_driven_integration:
         es_for.append("the events other services need already exist, and are published from the log without "
-                      "a dual write (10)")
+                      "a dual write (02)")
     if p.strong_consistency:
         es_against.append("each stream is strongly consistent, but every query across streams goes through a "
                           "projection that lags (09)")

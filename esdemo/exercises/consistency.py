@@ -39,6 +39,9 @@ class _PolledView:
 
     @property
     def position(self) -> int:
+        self.questions += 1         # a loop on view.position alone must not spin for ever either
+        if self.questions > 200:
+            raise _RunawayLoop()
         return self._runner.position
 
     def has_reached(self, position: int) -> bool:
@@ -85,8 +88,9 @@ def _poll(wait_by_polling: Callable[..., Any], view: _PolledView, position: int,
         return wait_by_polling(view, position, tick, **kwargs), None
     except _RunawayLoop:
         if not ticks[0]:
-            return None, ("your function asks view.has_reached(...) again and again without calling tick() in "
-                          "between. Nothing changes between two questions unless time passes: tick() after each no.")
+            return None, ("your function asks the view (view.has_reached(...) or view.position) again and again "
+                          "without calling tick() in between. Nothing changes between two questions unless time "
+                          "passes: tick() after each no.")
         return None, ("your function never stops polling. Count the ticks and return False after max_polls of "
                       "them: a UI cannot spin forever, it shows 'still processing' and moves on.")
     except _UsedWaitFor:

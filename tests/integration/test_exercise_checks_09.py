@@ -67,6 +67,12 @@ def never_ticks(view, position, tick, max_polls=10):
     return True
 
 
+def never_ticks_reading_the_position(view, position, tick, max_polls=10):
+    while view.position < position:
+        pass
+    return True
+
+
 def ignores_max_polls(view, position, tick, max_polls=10):
     return right(view, position, tick)
 
@@ -104,6 +110,7 @@ def test_right_answers_pass(answer):
     (ticks_first, "Ask first"),
     (never_gives_up, "never stops polling"),
     (never_ticks, "without calling tick()"),
+    (never_ticks_reading_the_position, "without calling tick()"),
     (ignores_max_polls, "Use the max_polls argument"),
     (raises_when_late, "do not raise"),
     (returns_nothing, "return True when the view has your write"),
