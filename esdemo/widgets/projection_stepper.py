@@ -87,7 +87,7 @@ class ProjectionStepper:
 
     >>> stepper = ProjectionStepper(store.read_all(), OrderSummary)
     >>> print(stepper.step().describe())
-    Applied position 1, OrderCreated (Order-12345 v1): row 12345 changed. checkpoint 1, head 16: 15 events behind.
+    Applied position 1, OrderCreated (Order-12345 v1): row 12345 changed. Checkpoint 1, head 16: 15 events behind.
     """
 
     def __init__(self, events: Sequence[RecordedEvent], make_projection: Callable[[], Projection]):

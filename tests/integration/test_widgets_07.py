@@ -81,9 +81,19 @@ def test_interval_cost_without_snapshots_replays_everything_and_timings_when_ask
     cost = interval_cost(None, events=120, batch=50, repeat=1)
     assert (cost.snapshots, cost.snapshot_bytes, cost.plan.snapshot) == (0, 0, None)
     assert cost.replayed == (50, 100, 120) and cost.worst == 120
-    assert isinstance(cost.load_ms, float) and isinstance(cost.full_ms, float)
+    assert isinstance(cost.load_ms, float) and cost.full_ms == cost.load_ms  # one measurement: every load is full
     assert "no snapshots, saving every 50 events: 0 snapshots written" in cost.describe()
     assert "a full replay of all 120 events" in cost.describe()
+    assert "x as long" not in cost.describe()  # no ratio of a full replay to itself
+
+
+def test_timings_with_snapshots_compare_the_load_with_a_full_replay():
+    cost = interval_cost(50, events=150, batch=50, repeat=1)
+    last = cost.describe().splitlines()[-1]
+    assert last.startswith(f"load: {cost.load_ms:.1f} ms; a full replay of all 150 events: {cost.full_ms:.1f} ms (")
+    assert last.endswith("x as long)")
+    ratio = float(last.rsplit("(", 1)[1].split("x")[0])
+    assert ratio == pytest.approx(cost.full_ms / cost.load_ms, rel=0.05, abs=0.05)
 
 
 def test_an_interval_below_the_batch_size_snapshots_every_save():
@@ -135,6 +145,8 @@ def test_the_widget_with_no_snapshots_says_so():
     panel.controls["events"].value = 1_050
     panel.controls["run"].click()
     assert "no usable snapshot, replay 1..1,050 (1,050 events)" in panel.result.value
+    assert "load time, a full replay (measured)" in panel.result.value
+    assert "load time (measured)" not in panel.result.value  # one timing: with no snapshots, a load is the full replay
 
 
 def test_the_widget_offers_the_stream_length_it_was_built_with():
