@@ -34,6 +34,7 @@ from .clock import utc_now
 from .events import RecordedEvent
 from .lag import AsOf, Lag
 from .projection import Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, apply_events
+from .subscription import check_interval
 
 if TYPE_CHECKING:
     from .store import EventStore
@@ -158,7 +159,7 @@ class ProjectionRunner:
         events meanwhile: :meth:`start`, or another thread or process.
         """
         _check_position(position)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:  # NaN too
             raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
         deadline = time.monotonic() + timeout
         while True:
@@ -200,6 +201,7 @@ class ProjectionRunner:
         ``interval`` seconds, for writers in other processes). If a handler
         raises, the thread stops and keeps the error in :attr:`error`.
         """
+        check_interval(interval)
         if self.running:
             return self
         self.error = None

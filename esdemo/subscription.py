@@ -13,6 +13,7 @@ delivered again on the next poll, never skipped.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -71,6 +72,7 @@ class Subscription:
         If the handler raises, the thread stops and keeps the exception in
         :attr:`error`; the failed event is delivered again once restarted.
         """
+        check_interval(interval)
         if self.running:
             return self
         self.error = None
@@ -106,3 +108,10 @@ class Subscription:
     def __repr__(self) -> str:
         state = "running" if self.running else "idle"
         return f"<Subscription at position {self.position}, {state}>"
+
+
+def check_interval(interval: object) -> None:
+    """Refuse a polling interval a background thread cannot sleep for: it would poll in a tight loop."""
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 < interval < math.inf:
+        raise ValueError(f"interval must be a number of seconds > 0 (how long to sleep between polls "
+                         f"when nothing wakes the thread), got {interval!r}")

@@ -325,3 +325,18 @@ def test_event_types_given_as_one_string_is_refused_not_read_as_a_set_of_letters
 
     with pytest.raises(TypeError, match=r"event_types .*\('Added',\)"):
         MissingComma(make_storage("documents"))
+
+
+@pytest.mark.parametrize("interval", [0, -1, float("nan")])
+def test_a_runner_refuses_an_interval_that_would_make_it_spin(store, interval):
+    runner = ProjectionRunner(store, Tally())
+    with pytest.raises(ValueError, match="interval must be a number of seconds > 0"):
+        runner.start(interval=interval)
+    assert not runner.running
+
+
+def test_wait_for_refuses_a_nan_timeout_that_would_never_run_out(store):
+    fill(store, streams=1, per_stream=1)
+    runner = ProjectionRunner(store, Tally())
+    with pytest.raises(ValueError, match="timeout must be a number of seconds >= 0"):
+        runner.wait_for(1, timeout=float("nan"))

@@ -130,3 +130,13 @@ def test_a_batch_size_that_would_make_poll_loop_forever_is_refused(store, batch_
     fill(store, "a", 1)
     with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
         Subscription(store, print, batch_size=batch_size)
+
+
+@pytest.mark.parametrize("interval", [0, -1, float("nan"), float("inf"), "1"])
+def test_an_interval_that_would_make_the_thread_spin_or_crash_is_refused(store, interval):
+    """Condition.wait() does not wait at all for 0, a negative number or NaN: the thread would poll the
+    database in a tight loop, at full CPU."""
+    sub = store.subscribe(print)
+    with pytest.raises(ValueError, match="interval must be a number of seconds > 0"):
+        sub.start(interval=interval)
+    assert not sub.running
