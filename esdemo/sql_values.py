@@ -23,7 +23,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # the format the SQLite backend uses for recorded_at too
 _DECIMAL_TYPE = re.compile(r"\s*(?:DECIMAL|NUMERIC)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?", re.IGNORECASE)
 
 
@@ -49,7 +48,8 @@ class ColumnValues:
                 raise ValueError(f"{self.view}.{column}: naive datetime {value!r}; views store instants, "
                                  "use an aware one (e.g. recorded.recorded_at)")
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
-            return value if self.backend == "duckdb" else value.strftime(_SQLITE_TIME)
+            # SQLite: the text the backend writes for recorded_at ('YYYY-MM-DD HH:MM:SS.ffffff', year padded)
+            return value if self.backend == "duckdb" else value.isoformat(" ", "microseconds")
         if isinstance(value, Decimal):
             shape = self.decimals.get(column)
             if shape is not None:

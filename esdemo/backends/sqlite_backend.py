@@ -44,8 +44,6 @@ CREATE TRIGGER IF NOT EXISTS events_refuse_delete BEFORE DELETE ON events BEGIN
 END;
 """
 
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 class SQLiteBackend(SqlBackend):
     name = "sqlite"
@@ -70,7 +68,8 @@ class SQLiteBackend(SqlBackend):
         cur.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def to_db_time(self, when: datetime) -> str:
-        return when.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+        # isoformat, not strftime("%Y-..."): strftime does not pad a year before 1000 to four digits
+        return when.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def from_db_time(self, value: str) -> datetime:
         return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)

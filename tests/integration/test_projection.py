@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -340,3 +340,12 @@ def test_wait_for_refuses_a_nan_timeout_that_would_never_run_out(store):
     runner = ProjectionRunner(store, Tally())
     with pytest.raises(ValueError, match="timeout must be a number of seconds >= 0"):
         runner.wait_for(1, timeout=float("nan"))
+
+
+def test_sql_view_timestamps_before_the_year_1000_round_trip(backend):
+    when = datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    with EventStore(backend=backend, clock=lambda: when) as store:
+        store.append("s0", [NewEvent("Added", {"n": Decimal("1.00")})], expected_version=0)
+        runner = ProjectionRunner(store, Tally())
+        runner.catch_up()
+        assert [row["last_at"] for row in rows_of(runner.projection)] == [when]

@@ -447,3 +447,13 @@ def test_restore_refuses_a_stream_that_jumps_versions(backend, clock):
         with pytest.raises(EventStoreError, match="jump from version 1 to 5"):
             target.restore([first, jumped])
         assert target.head() == 0 and target.stream_version("a") == 0
+
+
+def test_timestamps_before_the_year_1000_round_trip(backend):
+    """SQLite keeps times as text: an unpadded year ('999-...') could be written but not read back."""
+    when = datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    with EventStore(backend=backend, clock=lambda: when) as store:
+        store.append("a", [ev(at=when)], expected_version=0)
+        (event,) = store.read("a")
+        assert event.recorded_at == when and event.data["at"] == when
+        assert store.read_all(1)[0].recorded_at == when
