@@ -169,8 +169,11 @@ class DataFrameTable(_MemoryStorage):
     """A view as a pandas DataFrame indexed by ``key`` (the seed's search index).
 
     ``columns`` include the key. Values are kept as Python objects
-    (``Decimal`` stays exact). Read the live frame with :attr:`frame`.
+    (``Decimal`` stays exact, a cell may hold a list); handlers get deep
+    copies, as with :class:`Documents`. Read the live frame with :attr:`frame`.
     """
+
+    copy_row = staticmethod(deep_copy_row)  # a list in a cell, changed in place, must not change the live frame
 
     def __init__(self, key: str, columns: Iterable[str]):
         if not isinstance(key, str):

@@ -10,7 +10,8 @@ import pytest
 from projection_kit import STORAGES, Tally, expected_rows, fill, make_storage, rows_of
 
 from esdemo import EventStore, NewEvent
-from esdemo.projection import ProjectionConflictError, ProjectionError
+from esdemo.memory_views import DataFrameTable, Documents
+from esdemo.projection import Projection, ProjectionConflictError, ProjectionError
 from esdemo.projection_runner import ProjectionRunner
 from esdemo.sql_views import SqlTable
 
@@ -349,3 +350,41 @@ def test_sql_view_timestamps_before_the_year_1000_round_trip(backend):
         runner = ProjectionRunner(store, Tally())
         runner.catch_up()
         assert [row["last_at"] for row in rows_of(runner.projection)] == [when]
+
+
+@pytest.mark.parametrize("memory_kind", ["documents", "dataframe"])
+def test_a_failed_batch_that_changed_a_list_in_place_leaves_the_memory_view_untouched(store, memory_kind):
+    """A handler that appends to a list it got from view.get() must be changing its own copy: if the
+    batch then fails, the live view must not show the change (and the rerun must not apply it twice)."""
+    class Tags(Projection):
+        name = "tags"
+
+        def __init__(self, storage):
+            super().__init__(storage)
+            self.fail_at = None
+
+        def handle(self, event, recorded, view):
+            row = view.get(recorded.stream_id)
+            if row is None:
+                view.insert({"stream_id": recorded.stream_id, "tags": [event.data["tag"]]})
+            else:
+                row["tags"].append(event.data["tag"])
+                view.update(recorded.stream_id, tags=row["tags"])
+            if recorded.position == self.fail_at:
+                raise RuntimeError("handler bug after the change")
+
+    def tags_of(storage):
+        return storage.get("p")["tags"] if memory_kind == "documents" else storage.frame.loc["p", "tags"]
+
+    storage = Documents(key="stream_id") if memory_kind == "documents" else DataFrameTable("stream_id", ["stream_id", "tags"])
+    store.append("p", [NewEvent("Tagged", {"tag": tag}) for tag in "ab"], expected_version=0)
+    projection = Tags(storage)
+    runner = ProjectionRunner(store, projection, batch_size=1)
+    runner.run_once()
+    projection.fail_at = 2
+    with pytest.raises(ProjectionError):
+        runner.run_once()
+    assert runner.position == 1 and tags_of(storage) == ["a"]
+    projection.fail_at = None
+    runner.catch_up()
+    assert tags_of(storage) == ["a", "b"]
