@@ -250,10 +250,10 @@ class SqlBackend:
             cur.execute(self.begin_write)
             try:
                 yield cur
+                cur.execute("COMMIT")   # inside the try: a COMMIT that fails must not leave the transaction open
             except BaseException:
                 _rollback(cur)
                 raise
-            cur.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------
     def read(self, stream_id: str, from_version: int, to_version: int | None) -> list[RecordedEvent]:

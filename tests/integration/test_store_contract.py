@@ -457,3 +457,41 @@ def test_timestamps_before_the_year_1000_round_trip(backend):
         (event,) = store.read("a")
         assert event.recorded_at == when and event.data["at"] == when
         assert store.read_all(1)[0].recorded_at == when
+
+
+class _FailingCommit:
+    """A cursor whose next COMMIT fails without committing (a full disk, a busy database)."""
+
+    def __init__(self, cursor, failures: list):
+        self._cursor, self._failures = cursor, failures
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT" and self._failures:
+            raise self._failures.pop()
+        return self._cursor.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def test_a_transaction_whose_commit_fails_is_rolled_back_and_the_store_keeps_working(store, monkeypatch):
+    import contextlib
+
+    with store.transaction() as cur:
+        cur.execute("CREATE TABLE notes (n INTEGER)")
+    real_cursor, failures = store._backend.cursor, [OSError("disk full")]
+
+    @contextlib.contextmanager
+    def failing_cursor():
+        with real_cursor() as cur:
+            yield _FailingCommit(cur, failures)
+
+    monkeypatch.setattr(store._backend, "cursor", failing_cursor)
+    with pytest.raises(OSError, match="disk full"):
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO notes VALUES (1)")
+    assert store.query("SELECT count(*) FROM notes") == [(0,)]       # nothing of it is visible...
+    with store.transaction() as cur:                                   # ...and the next transaction can begin
+        cur.execute("INSERT INTO notes VALUES (2)")
+    assert store.append("a", [ev()], expected_version=0).position == 1
+    assert store.query("SELECT n FROM notes") == [(2,)]
