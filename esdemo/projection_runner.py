@@ -96,6 +96,10 @@ class ProjectionRunner:
         ``progress=True`` shows a progress bar (tqdm; a widget in a notebook).
         A batch that loses a race with another writer is simply run again.
         """
+        return self._catch_up(progress, None)
+
+    def _catch_up(self, progress: bool, stop: threading.Event | None) -> int:
+        # The live thread passes its stop flag: a stop() ends it after the batch in flight, not after the backlog.
         head, start = self.store.head(), self.position
         bar = _progress_bar(progress, max(head - start, 0), self.name)
         done, conflicts = 0, 0
@@ -111,7 +115,7 @@ class ProjectionRunner:
                 done, conflicts = done + count, 0
                 if bar is not None:
                     bar.update(count)
-                if count < self.batch_size or position >= head:
+                if count < self.batch_size or position >= head or (stop is not None and stop.is_set()):
                     return done
         finally:
             if bar is not None:
@@ -224,7 +228,7 @@ class ProjectionRunner:
         while not self._stop.is_set():
             seen = self.store._append_count
             try:
-                self.catch_up()
+                self._catch_up(False, self._stop)
             except BaseException as exc:  # keep it for the caller; do not die silently
                 self.error = exc
                 with self._progress:

@@ -50,6 +50,10 @@ class Subscription:
 
     def poll(self) -> int:
         """Deliver everything new, in order; return how many events were delivered."""
+        return self._poll(None)
+
+    def _poll(self, stop: threading.Event | None) -> int:
+        # The live thread passes its stop flag: a stop() ends it after the batch in flight, not after the backlog.
         delivered = 0
         with self._poll_lock:
             while True:
@@ -58,7 +62,7 @@ class Subscription:
                     self._handler(event)
                     self.next_position = event.position + 1
                     delivered += 1
-                if len(batch) < self.batch_size:
+                if len(batch) < self.batch_size or (stop is not None and stop.is_set()):
                     return delivered
 
     # -- live mode -------------------------------------------------------------
@@ -93,7 +97,7 @@ class Subscription:
         while not self._stop.is_set():
             seen = self._store._append_count
             try:
-                self.poll()
+                self._poll(self._stop)
             except BaseException as exc:  # keep it for the caller; do not die silently
                 self.error = exc
                 return

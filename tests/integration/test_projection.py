@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -388,3 +389,23 @@ def test_a_failed_batch_that_changed_a_list_in_place_leaves_the_memory_view_unto
     projection.fail_at = None
     runner.catch_up()
     assert tags_of(storage) == ["a", "b"]
+
+
+def test_stop_takes_effect_after_the_batch_in_flight_not_after_the_whole_backlog(store):
+    fill(store, streams=1, per_stream=15)                  # 30 events, 15 of them handled
+    started = threading.Event()
+
+    def slow(recorded):
+        started.set()
+        time.sleep(0.4)                                   # 15 handled events: 6 s of backlog
+
+    before = set(threading.enumerate())
+    runner = ProjectionRunner(store, Tally(on_event=slow), batch_size=2).start(interval=60)
+    assert started.wait(10)
+    (thread,) = set(threading.enumerate()) - before
+    runner.stop(timeout=2)
+    assert not thread.is_alive() and not runner.running
+    stopped_at = runner.position
+    assert stopped_at < store.head()
+    assert runner.catch_up() == store.head() - stopped_at
+    assert rows_of(runner.projection) == expected_rows(store)

@@ -140,3 +140,28 @@ def test_an_interval_that_would_make_the_thread_spin_or_crash_is_refused(store, 
     with pytest.raises(ValueError, match="interval must be a number of seconds > 0"):
         sub.start(interval=interval)
     assert not sub.running
+
+
+def test_stop_takes_effect_after_the_batch_in_flight_not_after_the_whole_backlog(store):
+    """A live subscription with a backlog: stop() used to let the thread deliver everything up to the head
+    first, and gave up waiting (returning with the thread still delivering) when that took longer than
+    its timeout."""
+    from esdemo import Subscription
+
+    fill(store, "a", 30)
+    started, delivered = threading.Event(), []
+
+    def slow(event):
+        started.set()
+        delivered.append(event.position)
+        time.sleep(0.2)                                   # 30 events: 6 s of backlog
+
+    before = set(threading.enumerate())
+    sub = Subscription(store, slow, batch_size=1).start(interval=60)
+    assert started.wait(10)
+    (thread,) = set(threading.enumerate()) - before
+    sub.stop(timeout=2)
+    assert not thread.is_alive() and not sub.running
+    stopped_at = len(delivered)
+    assert sub.position == stopped_at < 30                # the rest waits for the next start() or poll()
+    assert sub.poll() == 30 - stopped_at and delivered == list(range(1, 31))
