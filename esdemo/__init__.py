@@ -19,33 +19,64 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
   the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
 """
 
-from .clock import FakeClock, utc_now
-from .errors import (
+from .store import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    AppendResult,
     ConflictError,
     DuplicateEventError,
+    EventStore,
     EventStoreError,
+    ExpectedVersion,
+    FakeClock,
+    NewEvent,
+    RecordedEvent,
     SerializationError,
     StoreClosedError,
     StoreLockedError,
+    Subscription,
+    seeded_ids,
+    utc_now,
 )
-from .events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
-from .ids import seeded_ids
-from .store import EventStore
-from .subscription import Subscription
-from .aggregate import Aggregate, DomainError
-from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
-from .repository import AggregateNotFoundError, LoadPlan, Repository
-from .snapshots import Snapshot, SnapshotStore
-from .upcasting import Upcasters, UpcastError, copy_and_transform
-from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
-from .lag import AsOf, Lag
-from .projection_runner import ProjectionRunner
-from .runner_group import RunnerGroup
-from .sql_values import ColumnValues
-from .view_rows import ViewRows
-from .sql_views import SqlTable
-from .memory_views import DataFrameTable, Documents
-from .rebuild import RebuildReport, rebuild, rebuild_set_based
+from .write import (
+    Aggregate,
+    AggregateNotFoundError,
+    DomainError,
+    DomainEvent,
+    EventDecodeError,
+    EventRegistry,
+    LoadPlan,
+    Repository,
+    Snapshot,
+    SnapshotStore,
+    UnknownEventTypeError,
+    UpcastError,
+    Upcasters,
+    copy_and_transform,
+    default_registry,
+    domain_event,
+)
+from .read import (
+    AsOf,
+    Batch,
+    ColumnValues,
+    DataFrameTable,
+    Documents,
+    Lag,
+    Projection,
+    ProjectionConflictError,
+    ProjectionError,
+    ProjectionRunner,
+    ProjectionTimeoutError,
+    RebuildReport,
+    RunnerGroup,
+    SqlTable,
+    ViewRows,
+    ViewStorage,
+    rebuild,
+    rebuild_set_based,
+)
 from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 

@@ -4,8 +4,8 @@
 compares). Each dataset is an *export* of an event log: one JSON object per
 line, a recorded event with its position, stream, version, type, schema
 version, data, metadata, id and time, in the store's own tagged JSON (see
-:mod:`esdemo.serialization`). :func:`open_store` loads one into a fresh
-store with :meth:`~esdemo.store.EventStore.restore`, so the history is the
+:mod:`esdemo.store.serialization`). :func:`open_store` loads one into a fresh
+store with :meth:`~esdemo.store.event_store.EventStore.restore`, so the history is the
 same history, with the same positions and timestamps, not a re-enactment.
 
 The generators use the example aggregates themselves, so every order obeys
@@ -26,14 +26,14 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from .clock import FakeClock
-from .domain import default_registry
-from .events import RecordedEvent
+from .store.clock import FakeClock
+from .write.domain import default_registry
+from .store.events import RecordedEvent
 from .examples.bank import Account
 from .examples.orders import Order, order_paid_v1
-from .ids import seeded_ids
-from .serialization import dumps, loads
-from .store import EventStore
+from .store.ids import seeded_ids
+from .store.serialization import dumps, loads
+from .store.event_store import EventStore
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 UTC = timezone.utc
@@ -246,7 +246,7 @@ def open_store(name: str, *, backend: str = "duckdb", path: str = ":memory:", st
                data_dir: Path = DATA_DIR, clock: FakeClock | None = None) -> EventStore:
     """A new store holding dataset ``name``, restored with its original positions and timestamps.
 
-    The store's clock is a :class:`~esdemo.clock.FakeClock` that starts one
+    The store's clock is a :class:`~esdemo.store.clock.FakeClock` that starts one
     ``step`` after the last event and moves ``step`` per append, so what a
     notebook appends afterwards is reproducible too. Pass your own ``clock``
     (a ``FakeClock`` at or after the last event) to keep a handle on it, e.g.
@@ -277,7 +277,7 @@ def readme(built: dict[str, list[RecordedEvent]]) -> str:
         "Each file is an export of an event log: one JSON object per line, with `position`, `stream_id`, "
         "`version`, `type`, `schema_version`, `data`, `metadata`, `event_id` and `recorded_at`. "
         "Decimals, datetimes, dates and UUIDs are written as `{\"$decimal\": \"200.00\"}` and so on "
-        "(see `esdemo/serialization.py`). Load one with `esdemo.data.open_store(name)`.",
+        "(see `esdemo/store/serialization.py`). Load one with `esdemo.data.open_store(name)`.",
         "",
         "| file | dataset | events | streams | first | last | what it is |",
         "|---|---|---|---|---|---|---|",

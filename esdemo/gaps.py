@@ -2,7 +2,7 @@
 
 esdemo's positions are gapless and in commit order: a writer takes
 ``max(position) + 1`` *inside* its transaction, and only one such
-transaction can commit (see :mod:`esdemo.backends.base`). Many stores
+transaction can commit (see :mod:`esdemo.store.backends.base`). Many stores
 instead take the number at the *start* of the transaction (a sequence,
 an auto-increment id), and concurrent transactions commit in any order::
 

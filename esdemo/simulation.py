@@ -9,7 +9,7 @@ which is what a notebook chart needs::
     sim.to_frame().plot(x="time_s", y="lag_events")      # the chart (plotting is the notebook's job)
     sim.summary()                                         # {'max_lag_events': ..., 'p95_visible_after_s': ...}
 
-The model is the runner of :mod:`esdemo.projection_runner`:
+The model is the runner of :mod:`esdemo.read.projection_runner`:
 
 * commands append events at ``command_rate`` events/s: a number, or a list
   of ``(from_time_s, rate)`` phases for bursts. Arrivals are evenly spaced,

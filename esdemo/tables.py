@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .events import RecordedEvent
+from .store.events import RecordedEvent
 
 
 def format_value(value: Any) -> str:
@@ -66,22 +66,22 @@ def events_table(events: Iterable[RecordedEvent], *, columns: Iterable[str] | No
 from typing import TYPE_CHECKING  # noqa: E402
 
 if TYPE_CHECKING:
-    from .projection import Projection
+    from .read.projection import Projection
 
 
 def live_rows(projection: Projection) -> list[dict[str, Any]]:
     """Every row of ``projection``'s live view as a dict, in key order, whatever the view's storage.
 
-    A reader's view of a read model: a DuckDB table (:class:`~esdemo.sql_views.SqlTable`),
-    documents (:class:`~esdemo.memory_views.Documents`) or a DataFrame
-    (:class:`~esdemo.memory_views.DataFrameTable`). Values keep their types
+    A reader's view of a read model: a DuckDB table (:class:`~esdemo.read.sql_views.SqlTable`),
+    documents (:class:`~esdemo.read.memory_views.Documents`) or a DataFrame
+    (:class:`~esdemo.read.memory_views.DataFrameTable`). Values keep their types
     (``Decimal`` stays ``Decimal``).
 
     >>> live_rows(summary)[0]["status"]
     'paid'
     """
-    from .memory_views import DataFrameTable, Documents
-    from .sql_views import SqlTable
+    from .read.memory_views import DataFrameTable, Documents
+    from .read.sql_views import SqlTable
 
     storage = projection.storage
     if isinstance(storage, SqlTable):

@@ -22,14 +22,14 @@ import time
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ..domain import default_registry
+from ..write.domain import default_registry
 from ..examples.order_views import OrderSummary
 from ..examples.orders import Order
-from ..projection_runner import ProjectionRunner
-from ..repository import Repository
-from ..rebuild import rebuild, rebuild_set_based
-from ..serialization import dumps
-from ..store import EventStore
+from ..read.projection_runner import ProjectionRunner
+from ..write.repository import Repository
+from ..read.rebuild import rebuild, rebuild_set_based
+from ..store.serialization import dumps
+from ..store.event_store import EventStore
 
 EVENTS_PER_ORDER = 5
 GROUP = 100  # orders interleave in groups of 100: all created, then all first items, ...

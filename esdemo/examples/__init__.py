@@ -8,5 +8,5 @@
 * :mod:`esdemo.examples.catalog_crud`: the same catalog *before* CQRS (one service,
   one normalized database, every page assembled on every read; notebook 01's start).
 
-Importing a module registers its events in ``esdemo.domain.default_registry``.
+Importing a module registers its events in ``esdemo.write.domain.default_registry``.
 """

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..aggregate import Aggregate, DomainError
-from ..domain import DomainEvent, domain_event
+from ..write.aggregate import Aggregate, DomainError
+from ..write.domain import DomainEvent, domain_event
 from .money import money
 
 

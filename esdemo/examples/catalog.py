@@ -35,11 +35,11 @@ from typing import Any
 
 import duckdb
 
-from ..aggregate import DomainError
-from ..domain import DomainEvent, EventRegistry, default_registry, domain_event
-from ..events import ANY, NewEvent
-from ..serialization import dumps, loads
-from ..store import EventStore
+from ..write.aggregate import DomainError
+from ..write.domain import DomainEvent, EventRegistry, default_registry, domain_event
+from ..store.events import ANY, NewEvent
+from ..store.serialization import dumps, loads
+from ..store.event_store import EventStore
 from .money import money
 
 SCHEMA = """

@@ -33,10 +33,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..aggregate import DomainError
-from ..clock import utc_now
-from ..events import ANY, NewEvent
-from ..store import EventStore
+from ..write.aggregate import DomainError
+from ..store.clock import utc_now
+from ..store.events import ANY, NewEvent
+from ..store.event_store import EventStore
 from .catalog import Product, ProductNotFoundError, _count, _price
 
 SCHEMA = """

@@ -23,7 +23,7 @@ a view shows a change once it is relayed *and* projected::
 
 The two in-memory views start empty in every process and are rebuilt from
 the log by their runners; their checkpoints live with them (see
-:mod:`esdemo.memory_views`).
+:mod:`esdemo.read.memory_views`).
 """
 
 from __future__ import annotations
@@ -36,15 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..domain import default_registry
-from ..memory_views import DataFrameTable, Documents
-from ..projection import Projection
-from ..runner_group import RunnerGroup
-from ..sql_views import SqlTable
+from ..write.domain import default_registry
+from ..read.memory_views import DataFrameTable, Documents
+from ..read.projection import Projection
+from ..read.runner_group import RunnerGroup
+from ..read.sql_views import SqlTable
 from .catalog import ProductCreated, ProductPriceUpdated, ProductSold, ReviewAdded
 
 if TYPE_CHECKING:
-    from ..store import EventStore
+    from ..store.event_store import EventStore
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..aggregate import DomainError
+from ..write.aggregate import DomainError
 
 
 def money(value: object, what: str, *, allow_zero: bool = False) -> Decimal:

@@ -13,7 +13,7 @@
 >>> views.get_order("12345")
 OrderSummaryRow(order_id='12345', customer_id='c-42', status='paid', item_count=3, total=Decimal('51.50'), ...)
 
-The views are tables in the store's DuckDB database (see :mod:`esdemo.sql_views`).
+The views are tables in the store's DuckDB database (see :mod:`esdemo.read.sql_views`).
 They are DuckDB-first: money is ``DECIMAL`` and :attr:`OrderSummary.rebuild_sql`
 uses DuckDB's JSON operators. "Paid at" is the ``OrderPaid`` event's
 ``recorded_at`` (the seed's ``event.timestamp``); days are UTC days.
@@ -27,14 +27,14 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..domain import default_registry
-from ..projection import Projection
-from ..runner_group import RunnerGroup
-from ..sql_views import SqlTable
+from ..write.domain import default_registry
+from ..read.projection import Projection
+from ..read.runner_group import RunnerGroup
+from ..read.sql_views import SqlTable
 from .orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted
 
 if TYPE_CHECKING:
-    from ..store import EventStore
+    from ..store.event_store import EventStore
 
 ORDER_EVENTS = ("OrderCreated", "ItemAdded", "OrderSubmitted", "OrderPaid")
 

@@ -7,7 +7,7 @@
     order.submit()
     order.pay()                                               # OrderPaid V2 {order_id, amount, currency}
 
-Invariants (each a :class:`~esdemo.aggregate.DomainError`): no items after
+Invariants (each a :class:`~esdemo.write.aggregate.DomainError`): no items after
 submit; an order is submitted once; it can only be paid once, after submit,
 and not when empty.
 
@@ -30,10 +30,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..aggregate import Aggregate, DomainError
-from ..clock import utc_now
-from ..domain import DomainEvent, EventDecodeError, default_registry, domain_event
-from ..events import NewEvent, RecordedEvent
+from ..write.aggregate import Aggregate, DomainError
+from ..store.clock import utc_now
+from ..write.domain import DomainEvent, EventDecodeError, default_registry, domain_event
+from ..store.events import NewEvent, RecordedEvent
 from .money import money
 
 

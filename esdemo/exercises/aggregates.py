@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..aggregate import DomainError
-from ..domain import EventRegistry
-from ..errors import ConflictError
-from ..events import AppendResult
+from ..write.aggregate import DomainError
+from ..write.domain import EventRegistry
+from ..store.errors import ConflictError
+from ..store.events import AppendResult
 from ..examples.orders import ItemAdded, Order, OrderCreated, OrderPaid, OrderSubmitted
-from ..repository import Repository
-from ..store import EventStore
+from ..write.repository import Repository
+from ..store.event_store import EventStore
 from ..tables import format_value
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
 

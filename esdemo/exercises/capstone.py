@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..domain import default_registry
-from ..events import RecordedEvent
+from ..write.domain import default_registry
+from ..store.events import RecordedEvent
 from ..examples.orders import Order, OrderCreated, OrderPaid, order_paid_v1
-from ..ids import seeded_ids
-from ..repository import AggregateNotFoundError, Repository
+from ..store.ids import seeded_ids
+from ..write.repository import AggregateNotFoundError, Repository
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 
 _CAPSTONE_SKUS = [("BOOK-1", "25.00"), ("MUG-1", "12.00"), ("TEA-3", "11.20"), ("LAMP-1", "74.00"), ("PEN-2", "2.50")]

@@ -7,10 +7,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ..events import ANY, NewEvent
-from ..memory_views import Documents
-from ..projection import Projection
-from ..projection_runner import ProjectionRunner
+from ..store.events import ANY, NewEvent
+from ..read.memory_views import Documents
+from ..read.projection import Projection
+from ..read.projection_runner import ProjectionRunner
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
 
 

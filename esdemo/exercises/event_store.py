@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ConflictError, StoreClosedError
-from ..events import ANY, NewEvent
-from ..store import EventStore
+from ..store.errors import ConflictError, StoreClosedError
+from ..store.events import ANY, NewEvent
+from ..store.event_store import EventStore
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
 
 ORDER_FLOW = ["OrderCreated", "ItemAdded", "OrderSubmitted"]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..clock import FakeClock
-from ..store import EventStore
+from ..store.clock import FakeClock
+from ..store.event_store import EventStore
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..events import RecordedEvent
+from ..store.events import RecordedEvent
 from .feedback import Feedback, _no, _not_done, _ok
 
 READ_PLANS = ("view", "wait", "write model")  # what exercise 11.1's read_plan may answer

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..events import RecordedEvent
+from ..store.events import RecordedEvent
 from ..examples.orders import Order, payment_of
-from ..ids import seeded_ids
-from ..projection import Projection, ProjectionError
-from ..projection_runner import ProjectionRunner
-from ..repository import Repository
-from ..store import EventStore
+from ..store.ids import seeded_ids
+from ..read.projection import Projection, ProjectionError
+from ..read.projection_runner import ProjectionRunner
+from ..write.repository import Repository
+from ..store.event_store import EventStore
 from ..tables import live_rows
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 

@@ -8,12 +8,12 @@ from typing import Any
 # This section's own imports (the file is shared; each section keeps its imports with it).
 import duckdb
 
-from ..domain import default_registry
+from ..write.domain import default_registry
 from ..examples.orders import ItemAdded
-from ..projection import Projection
-from ..rebuild import rebuild, rebuild_set_based
-from ..sql_views import SqlTable
-from ..store import EventStore
+from ..read.projection import Projection
+from ..read.rebuild import rebuild, rebuild_set_based
+from ..read.sql_views import SqlTable
+from ..store.event_store import EventStore
 from ..tables import live_rows
 from .feedback import Feedback, _no, _not_done, _ok
 from .projections import _make_projection, _run_projection, _shop_05

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..events import RecordedEvent
-from ..upcasting import UpcastError, Upcasters
+from ..store.events import RecordedEvent
+from ..write.upcasting import UpcastError, Upcasters
 from .feedback import Feedback, _no, _not_done, _ok
 
 # ISO 4217 minor units of the currencies notebook 08's OrderPaid V3 uses: amount_minor is the amount
@@ -29,7 +29,7 @@ def _item_added_v1(rng: random.Random) -> dict[str, Any]:
 def check_rename_upcaster(rename_price: Callable[[dict[str, Any]], dict[str, Any]]) -> Feedback:
     """Exercise 08.1: the upcaster ``ItemAdded`` V1 -> V2, where V2 renames ``price`` to ``unit_price``.
 
-    The check registers the function in a fresh :class:`~esdemo.upcasting.Upcasters`
+    The check registers the function in a fresh :class:`~esdemo.write.upcasting.Upcasters`
     and runs V1 items of its own through it: ``price`` must become
     ``unit_price`` (the same ``Decimal``), and nothing else may change.
     """

@@ -13,13 +13,13 @@ from decimal import Decimal
 import ipywidgets as W
 import pandas as pd
 
-from ..clock import FakeClock
+from ..store.clock import FakeClock
 from ..examples.order_views import OrderSummary
 from ..examples.orders import ItemAdded, Order
-from ..ids import seeded_ids
-from ..projection_runner import ProjectionRunner
-from ..repository import Repository
-from ..store import EventStore
+from ..store.ids import seeded_ids
+from ..read.projection_runner import ProjectionRunner
+from ..write.repository import Repository
+from ..store.event_store import EventStore
 from .panel import panel
 
 

@@ -13,14 +13,14 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..aggregate import DomainError
-from ..clock import FakeClock
-from ..errors import ConflictError
-from ..events import RecordedEvent
+from ..write.aggregate import DomainError
+from ..store.clock import FakeClock
+from ..store.errors import ConflictError
+from ..store.events import RecordedEvent
 from ..examples.orders import Order
-from ..ids import seeded_ids
-from ..repository import AggregateNotFoundError, Repository
-from ..store import EventStore
+from ..store.ids import seeded_ids
+from ..write.repository import AggregateNotFoundError, Repository
+from ..store.event_store import EventStore
 from ..tables import format_data, format_value
 from .panel import panel
 

@@ -13,11 +13,11 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from ..events import RecordedEvent
+from ..store.events import RecordedEvent
 from ..examples.orders import payment_of
-from ..projection import Projection
-from ..projection_runner import ProjectionRunner
-from ..store import EventStore
+from ..read.projection import Projection
+from ..read.projection_runner import ProjectionRunner
+from ..store.event_store import EventStore
 from ..tables import format_value, live_rows, view_table
 from .panel import panel
 

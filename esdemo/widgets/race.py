@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 
-from ..errors import ConflictError
-from ..events import NewEvent
-from ..store import EventStore
+from ..store.errors import ConflictError
+from ..store.events import NewEvent
+from ..store.event_store import EventStore
 from .panel import panel
 
 

@@ -14,9 +14,9 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from ..aggregate import Aggregate
-from ..domain import EventRegistry, default_registry
-from ..events import RecordedEvent
+from ..write.aggregate import Aggregate
+from ..write.domain import EventRegistry, default_registry
+from ..store.events import RecordedEvent
 from ..examples.bank import Account
 from ..plots import balance_chart
 from ..tables import format_data, format_value

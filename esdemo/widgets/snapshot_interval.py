@@ -18,8 +18,8 @@ from IPython.display import display
 
 from ..examples.bank import Account
 from ..plots import replayed_chart
-from ..repository import LoadPlan, Repository
-from ..store import EventStore
+from ..write.repository import LoadPlan, Repository
+from ..store.event_store import EventStore
 from .panel import panel
 
 

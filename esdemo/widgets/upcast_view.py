@@ -11,10 +11,10 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..domain import EventDecodeError, EventRegistry
-from ..events import RecordedEvent
+from ..write.domain import EventDecodeError, EventRegistry
+from ..store.events import RecordedEvent
 from ..tables import format_value
-from ..upcasting import UpcastError
+from ..write.upcasting import UpcastError
 from .panel import panel
 
 

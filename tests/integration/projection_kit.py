@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from esdemo import NewEvent
-from esdemo.memory_views import DataFrameTable, Documents
-from esdemo.projection import Projection
-from esdemo.sql_views import SqlTable
+from esdemo.read.memory_views import DataFrameTable, Documents
+from esdemo.read.projection import Projection
+from esdemo.read.sql_views import SqlTable
 
 COLUMNS = {"stream_id": "VARCHAR", "events": "INTEGER", "total": "DECIMAL(18, 2)", "positions": "VARCHAR",
            "last_at": "TIMESTAMP"}

@@ -12,7 +12,7 @@ import pytest
 
 from esdemo.bench import main
 from esdemo.benchmarks import notebooks, reads
-from esdemo.store import EventStore
+from esdemo.store.event_store import EventStore
 
 pytestmark = pytest.mark.slow
 

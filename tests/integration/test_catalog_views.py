@@ -11,9 +11,9 @@ import pytest
 from esdemo import EventStore, FakeClock, seeded_ids
 from esdemo.examples.catalog import Catalog, Product, UpdateProductPrice
 from esdemo.examples.catalog_views import CatalogViews
-from esdemo.memory_views import DataFrameTable, Documents
-from esdemo.rebuild import rebuild
-from esdemo.sql_views import SqlTable
+from esdemo.read.memory_views import DataFrameTable, Documents
+from esdemo.read.rebuild import rebuild
+from esdemo.read.sql_views import SqlTable
 
 PRODUCTS = [
     Product("p-1", "Desk Lamp", "A desk lamp", Decimal("40.00"), inventory=10, thumbnail="lamp.png",

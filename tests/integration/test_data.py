@@ -9,7 +9,7 @@ import pytest
 
 from esdemo import FakeClock, NewEvent, Repository
 from esdemo.data import DATA_DIR, DATASETS, SHOP_DEPLOY_V2, open_store, records, render, stale_files
-from esdemo.domain import default_registry
+from esdemo.write.domain import default_registry
 from esdemo.examples.bank import Account
 from esdemo.examples.orders import Order
 

@@ -14,9 +14,9 @@ import pytest
 from esdemo import EventStore, FakeClock, Repository
 from esdemo.examples.order_views import OrderSummary, OrderViews
 from esdemo.examples.orders import Order, order_paid_v1
-from esdemo.projection import ProjectionTimeoutError
-from esdemo.projection_runner import ProjectionRunner
-from esdemo.rebuild import rebuild, rebuild_set_based
+from esdemo.read.projection import ProjectionTimeoutError
+from esdemo.read.projection_runner import ProjectionRunner
+from esdemo.read.rebuild import rebuild, rebuild_set_based
 
 T0 = datetime(2024, 1, 1, 22, 0, tzinfo=timezone.utc)
 # (order id, customer, items [(sku, price, qty)], submit?, pay? (currency, or "v1" for an old V1 payment))

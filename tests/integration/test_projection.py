@@ -11,10 +11,10 @@ import pytest
 from projection_kit import STORAGES, Tally, expected_rows, fill, make_storage, rows_of
 
 from esdemo import EventStore, NewEvent
-from esdemo.memory_views import DataFrameTable, Documents
-from esdemo.projection import Projection, ProjectionConflictError, ProjectionError
-from esdemo.projection_runner import ProjectionRunner
-from esdemo.sql_views import SqlTable
+from esdemo.read.memory_views import DataFrameTable, Documents
+from esdemo.read.projection import Projection, ProjectionConflictError, ProjectionError
+from esdemo.read.projection_runner import ProjectionRunner
+from esdemo.read.sql_views import SqlTable
 
 
 

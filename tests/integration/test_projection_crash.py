@@ -12,7 +12,7 @@ import pytest
 from projection_kit import Tally, expected_rows, fill, rows_of
 
 from esdemo import EventStore
-from esdemo.projection_runner import ProjectionRunner
+from esdemo.read.projection_runner import ProjectionRunner
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ CHILD = textwrap.dedent(
     import os, sys
     from projection_kit import Tally
     from esdemo import EventStore
-    from esdemo.projection_runner import ProjectionRunner
+    from esdemo.read.projection_runner import ProjectionRunner
 
     def die(recorded):
         if recorded.position == 8:

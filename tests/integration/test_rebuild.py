@@ -9,10 +9,10 @@ import pytest
 from projection_kit import COLUMNS, STORAGES, Tally, expected_rows, fill, make_storage, rows_of
 
 from esdemo import NewEvent
-from esdemo.projection import ProjectionError
-from esdemo.projection_runner import ProjectionRunner
-from esdemo.rebuild import rebuild, rebuild_set_based
-from esdemo.sql_views import SqlTable
+from esdemo.read.projection import ProjectionError
+from esdemo.read.projection_runner import ProjectionRunner
+from esdemo.read.rebuild import rebuild, rebuild_set_based
+from esdemo.read.sql_views import SqlTable
 
 TALLY_SQL = """
     SELECT stream_id, count(*) AS events,

@@ -9,7 +9,7 @@ import pytest
 from esdemo import LoadPlan, Repository
 from esdemo.examples.bank import Account, MoneyDeposited, MoneyWithdrawn
 from esdemo.widgets import snapshot_interval
-from esdemo.serialization import dumps
+from esdemo.store.serialization import dumps
 from esdemo.widgets import (
     SNAPSHOT_INTERVALS,
     build_snapshot_widget,

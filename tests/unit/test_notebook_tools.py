@@ -474,7 +474,7 @@ def test_sanitize_file_parses_with_nbval_into_compiling_patterns(sanitize):
     ("first_run", "second_run"),
     [
         ("UUID('0452783e-e238-47ea-ab52-fcd78795a9aa')", "UUID('9AD94E9D-754C-4075-9297-B029C6F83E9B')"),
-        ("<esdemo.store.EventStore object at 0x7ff0d9b4f390>", "<esdemo.store.EventStore object at 0x10a2b3c40>"),
+        ("<esdemo.store.event_store.EventStore object at 0x7ff0d9b4f390>", "<esdemo.store.event_store.EventStore object at 0x10a2b3c40>"),
         ("[<matplotlib.lines.Line2D at 0x7f8414758fd0>]", "[<matplotlib.lines.Line2D at 0x7f234fc12090>]"),
         ("100%|██████████| 50/50 [00:00<00:00, 6225774.08it/s]", "100%|██████████| 50/50 [00:03<00:00, 14.20it/s]"),
         ("  0%|          | 0/100 [00:00<?, ?it/s]", "  0%|          | 0/100 [01:02:03<?, ?it/s]"),

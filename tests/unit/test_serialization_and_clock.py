@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from esdemo import FakeClock, SerializationError, seeded_ids
-from esdemo.serialization import dumps, loads
+from esdemo.store.serialization import dumps, loads
 
 
 def test_dumps_is_canonical_and_tags_exact_types():

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from esdemo.view_rows import ViewRows
+from esdemo.read.view_rows import ViewRows
 
 
 def rows(**kwargs) -> ViewRows:

@@ -9,7 +9,7 @@ Three things live next to the ``events`` table:
 Readers never name a generation: they query the SQL view ``<name>``
 (``SELECT * FROM order_summary``), which points at the live table. A batch
 writes its rows *and* its checkpoint in one transaction of the store
-(:meth:`~esdemo.store.EventStore.transaction`), so the two never disagree.
+(:meth:`~esdemo.store.event_store.EventStore.transaction`), so the two never disagree.
 A blue/green rebuild fills ``<name>_<n+1>`` beside the live table, then, in
 one transaction, re-points the view, records the new live table and drops
 the old one. DuckDB and SQLite both have transactional DDL, so a reader
@@ -17,7 +17,7 @@ sees the old table or the new one, never a half-built one.
 
 Values: ``DECIMAL`` columns keep ``Decimal`` exact, ``TIMESTAMP`` columns
 store UTC (aware datetimes go in, aware UTC datetimes come out), ``DATE``
-columns hold dates (see :mod:`esdemo.sql_values`).
+columns hold dates (see :mod:`esdemo.read.sql_values`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .sql_values import ColumnValues
 from .view_rows import Key, ViewRows
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 META = (
     "CREATE TABLE IF NOT EXISTS read_models (name VARCHAR PRIMARY KEY, live_table VARCHAR NOT NULL, "
@@ -187,7 +187,7 @@ class SqlTable(ViewStorage):
         if stored != list(self.columns):
             raise ProjectionError(
                 f"the stored view {self._name!r} (table {table}) has columns {stored}, but the projection now "
-                f"declares {list(self.columns)}. Rebuild it: esdemo.rebuild(store, projection).")
+                f"declares {list(self.columns)}. Rebuild it: esdemo.read.rebuild(store, projection).")
 
     def _create(self, cur: Any, table: str) -> None:
         columns = ", ".join(f"{name} {self._values.ddl_type(name)}" for name in self.columns)

@@ -12,7 +12,7 @@ Three rules keep snapshots honest:
   class's ``snapshot_version``. When the shape of the state changes, the
   class bumps its ``snapshot_version`` and older snapshots are simply
   ignored (full replay), never loaded into the wrong shape.
-* State is stored with :mod:`esdemo.serialization`, so ``Decimal`` money
+* State is stored with :mod:`esdemo.store.serialization`, so ``Decimal`` money
   comes back exactly.
 """
 
@@ -21,17 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .serialization import dumps, loads
+from ..store.serialization import dumps, loads
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     stream_id      VARCHAR NOT NULL,
     version        BIGINT  NOT NULL,   -- the stream version the state covers
     schema_version INTEGER NOT NULL,   -- the aggregate class's snapshot_version
-    state          VARCHAR NOT NULL,   -- tagged JSON, see esdemo.serialization
+    state          VARCHAR NOT NULL,   -- tagged JSON, see esdemo.store.serialization
     PRIMARY KEY (stream_id, version)
 )
 """

@@ -11,7 +11,7 @@ The seed's three answers to "projections are eventually consistent":
 
 * **read-your-writes**: the command returns the position it wrote;
   :meth:`ProjectionRunner.wait_for` blocks until the view has applied it
-  (or raises :class:`~esdemo.projection.ProjectionTimeoutError`). The other
+  (or raises :class:`~esdemo.read.projection.ProjectionTimeoutError`). The other
   way to read your own write is to load the aggregate from the event store.
 * **polling**: :meth:`ProjectionRunner.has_reached` answers at once; a UI
   asks again a little later ("your order is being processed...").
@@ -19,7 +19,7 @@ The seed's three answers to "projections are eventually consistent":
   together with how far behind the view was (:class:`AsOf`), for a UI that
   says "as of 3 seconds ago".
 
-:class:`~esdemo.runner_group.RunnerGroup` drives several runners as one.
+:class:`~esdemo.read.runner_group.RunnerGroup` drives several runners as one.
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .clock import utc_now
-from .events import RecordedEvent
+from ..store.clock import utc_now
+from ..store.events import RecordedEvent
 from .lag import AsOf, Lag
 from .projection import Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, apply_events
-from .subscription import check_interval
+from ..store.subscription import check_interval
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 T = TypeVar("T")
 MAX_CONFLICT_RETRIES = 50
@@ -47,11 +47,11 @@ class ProjectionRunner:
     """Feed ``projection`` from ``store``'s global log, in batches of at most ``batch_size`` events.
 
     ``decoder`` turns each ``RecordedEvent`` into what the handler matches on
-    (default: the projection's own :meth:`~esdemo.projection.Projection.decode`).
+    (default: the projection's own :meth:`~esdemo.read.projection.Projection.decode`).
     ``clock`` tells :meth:`lag` what time it is; with a ``FakeClock`` pass
     ``clock=fake.peek`` so that reading the lag does not move time on.
     ``target`` pins the runner to one generation of the view instead of the
-    live one; rebuilds use it (see :mod:`esdemo.rebuild`).
+    live one; rebuilds use it (see :mod:`esdemo.read.rebuild`).
     """
 
     def __init__(self, store: EventStore, projection: Projection, *, decoder: Callable[[RecordedEvent], Any] | None = None,
@@ -157,7 +157,7 @@ class ProjectionRunner:
     def wait_for(self, position: int, timeout: float = 5.0) -> int:
         """Read-your-writes: block until the view has applied ``position``; return the position reached.
 
-        Raises :class:`~esdemo.projection.ProjectionTimeoutError` naming the
+        Raises :class:`~esdemo.read.projection.ProjectionTimeoutError` naming the
         view, the position asked for and the position reached, if that does
         not happen within ``timeout`` seconds. Something must be applying
         events meanwhile: :meth:`start`, or another thread or process.
@@ -224,7 +224,7 @@ class ProjectionRunner:
             self._thread = None
 
     def _follow(self, interval: float) -> None:
-        # The same wake-up as esdemo.subscription: the store counts its appends and notifies waiters.
+        # The same wake-up as esdemo.store.subscription: the store counts its appends and notifies waiters.
         while not self._stop.is_set():
             seen = self.store._append_count
             try:

@@ -18,11 +18,11 @@ from .projection import Projection
 from .projection_runner import ProjectionRunner
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 
 class RunnerGroup:
-    """One :class:`~esdemo.projection_runner.ProjectionRunner` per projection, driven together.
+    """One :class:`~esdemo.read.projection_runner.ProjectionRunner` per projection, driven together.
 
     >>> views = RunnerGroup(store, [OrderSummary(), CustomerOrders()])
     >>> views.catch_up()

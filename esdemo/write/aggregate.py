@@ -121,7 +121,7 @@ class Aggregate:
     def snapshot_state(self) -> dict[str, Any]:
         """The state to put in a snapshot: every public attribute except ``id`` and ``version``.
 
-        It must survive ``esdemo.serialization`` (Decimal, str, int, lists,
+        It must survive ``esdemo.store.serialization`` (Decimal, str, int, lists,
         dicts...). Override this and :meth:`restore_state` when the state holds
         other objects (tuples come back as lists; sets are refused).
         """

@@ -1,7 +1,7 @@
 """Domain events: small immutable classes, and the registry that stores and reads them.
 
-The store speaks in :class:`~esdemo.events.NewEvent` and
-:class:`~esdemo.events.RecordedEvent` (a type name and a data dict). The
+The store speaks in :class:`~esdemo.store.events.NewEvent` and
+:class:`~esdemo.store.events.RecordedEvent` (a type name and a data dict). The
 domain speaks in classes. A domain event is a frozen dataclass, registered
 under its type name and schema version::
 
@@ -14,7 +14,7 @@ under its type name and schema version::
     new = default_registry.encode(MoneyDeposited("123", Decimal("200")))  # -> NewEvent
     event = default_registry.decode(recorded)                              # -> MoneyDeposited
 
-``decode`` runs the upcaster chain first (see :mod:`esdemo.upcasting`), so
+``decode`` runs the upcaster chain first (see :mod:`esdemo.write.upcasting`), so
 aggregates and projections only ever see current-version events. A type the
 registry does not know raises :class:`UnknownEventTypeError`, naming the
 type and the position, instead of being silently skipped.
@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from .events import NewEvent, RecordedEvent
+from ..store.events import NewEvent, RecordedEvent
 from .upcasting import Upcaster, Upcasters
 
 E = TypeVar("E", bound=type)
@@ -133,7 +133,7 @@ class EventRegistry:
         return decorate
 
     def upcaster(self, event_type: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
-        """Decorator registering an upcaster in this registry's chain (see :mod:`esdemo.upcasting`)."""
+        """Decorator registering an upcaster in this registry's chain (see :mod:`esdemo.write.upcasting`)."""
         return self.upcasters.upcaster(event_type, from_version=from_version)
 
     # -- converting -----------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .events import RecordedEvent
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from .event_store import EventStore
 
 Handler = Callable[[RecordedEvent], object]
 

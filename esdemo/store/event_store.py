@@ -39,7 +39,7 @@ class EventStore:
 
     ``clock`` is a callable returning an aware ``datetime``; it is asked once
     per append and stamps every event of that append. Pass a
-    :class:`~esdemo.clock.FakeClock` for reproducible timestamps.
+    :class:`~esdemo.store.clock.FakeClock` for reproducible timestamps.
 
     One store object may be shared by several threads. Use it as a context
     manager, or call :meth:`close`, to release the file.
@@ -75,7 +75,7 @@ class EventStore:
 
         ``expected_version`` is the version you read (0: the stream must not
         exist yet), or ``ANY``, ``NO_STREAM`` or ``STREAM_EXISTS``. If the
-        stream has moved on, :class:`~esdemo.errors.ConflictError` is raised
+        stream has moved on, :class:`~esdemo.store.errors.ConflictError` is raised
         and nothing is written.
 
         Returns the stream's new version and the global position of the last

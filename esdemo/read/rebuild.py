@@ -31,13 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .events import RecordedEvent
+from ..store.events import RecordedEvent
 from .projection import Projection, ProjectionConflictError
 from .projection_runner import MAX_CONFLICT_RETRIES, ProjectionRunner
 from .sql_views import SqlTable
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 
 @dataclass(frozen=True)

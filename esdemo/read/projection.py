@@ -17,9 +17,9 @@ The seed's definition, in Python::
 
 ``event`` is the decoded domain event (the projection's :meth:`Projection.decode`,
 by default the registry's, which runs the upcasters first), ``recorded`` is
-the :class:`~esdemo.events.RecordedEvent` envelope (its ``position`` and
+the :class:`~esdemo.store.events.RecordedEvent` envelope (its ``position`` and
 ``recorded_at``, the seed's ``event.timestamp``), and ``view`` is the
-:class:`~esdemo.view_rows.ViewRows` of the read model.
+:class:`~esdemo.read.view_rows.ViewRows` of the read model.
 
 **Exactly once.** A projection keeps a *checkpoint*: the position of the last
 event it applied. Events are applied in batches, and a batch's changes to
@@ -29,7 +29,7 @@ DuckDB table, one swap of ``(rows, checkpoint)`` for an in-memory view. So
 after a crash, or an exception in a handler, the view and the checkpoint
 are both where they were before the batch: the next run starts after the
 checkpoint and applies each event once, none twice, none skipped.
-:class:`~esdemo.projection_runner.ProjectionRunner` feeds a projection.
+:class:`~esdemo.read.projection_runner.ProjectionRunner` feeds a projection.
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .events import RecordedEvent
+from ..store.events import RecordedEvent
 from .view_rows import ViewRows
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 
 class ProjectionError(Exception):
@@ -83,9 +83,9 @@ class Batch:
 class ViewStorage(ABC):
     """Where a read model lives, and its checkpoint with it.
 
-    Implementations: :class:`~esdemo.sql_views.SqlTable` (a table in the
-    store's database, the default), :class:`~esdemo.memory_views.Documents`
-    and :class:`~esdemo.memory_views.DataFrameTable` (in memory).
+    Implementations: :class:`~esdemo.read.sql_views.SqlTable` (a table in the
+    store's database, the default), :class:`~esdemo.read.memory_views.Documents`
+    and :class:`~esdemo.read.memory_views.DataFrameTable` (in memory).
 
     A storage holds *generations* ("targets") of its view: the live one, and
     during a rebuild a new one being filled next to it. ``batch(target)``
@@ -127,7 +127,7 @@ class Projection(ABC):
     * ``name``: the view's name (its table or view name, and its checkpoint's);
     * ``event_types``: the type names it handles. Other events are not even
       decoded, but the checkpoint still moves past them. ``None``: all types;
-    * ``registry``: the :class:`~esdemo.domain.EventRegistry` that decodes
+    * ``registry``: the :class:`~esdemo.write.domain.EventRegistry` that decodes
       events (``None``: handlers receive the ``RecordedEvent`` itself).
 
     Pass ``storage=`` to keep the same view somewhere else; by default

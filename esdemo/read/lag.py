@@ -2,7 +2,7 @@
 
 Projections are eventually consistent: a view is always some events, and
 some seconds, behind the log. Measuring it is the first step to living
-with it (see :mod:`esdemo.projection_runner` for the seed's three answers).
+with it (see :mod:`esdemo.read.projection_runner` for the seed's three answers).
 """
 
 from __future__ import annotations

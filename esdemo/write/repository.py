@@ -9,7 +9,7 @@
     print(accounts.load_plan("123"))        # what a load restores and replays, without loading
 
 If another writer appended to ``Account-123`` between the load and the
-save, the store raises :class:`~esdemo.errors.ConflictError` and nothing is
+save, the store raises :class:`~esdemo.store.errors.ConflictError` and nothing is
 written: reload and run the command again.
 
 Time travel is the same replay, stopped early:
@@ -30,9 +30,9 @@ from typing import Any, Generic, TypeVar
 
 from .aggregate import Aggregate
 from .domain import EventRegistry, default_registry
-from .events import NO_STREAM, AppendResult, RecordedEvent
+from ..store.events import NO_STREAM, AppendResult, RecordedEvent
 from .snapshots import Snapshot, SnapshotStore
-from .store import EventStore
+from ..store.event_store import EventStore
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -74,7 +74,7 @@ class Repository(Generic[A]):
     * ``snapshot_every=N``: after a save that crosses a multiple of ``N``
       (e.g. from version 998 to 1003 with ``N=1000``), store a snapshot.
       Loads use the newest usable snapshot whether or not ``N`` is set.
-    * ``registry``: the :class:`~esdemo.domain.EventRegistry` that encodes and
+    * ``registry``: the :class:`~esdemo.write.domain.EventRegistry` that encodes and
       decodes the events (default: ``default_registry``).
     * ``id_factory``: a callable giving each new event its id, e.g.
       ``seeded_ids(7)`` for a notebook whose output must not change.

@@ -33,10 +33,10 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .events import NO_STREAM, AppendResult, NewEvent
+from ..store.events import NO_STREAM, AppendResult, NewEvent
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 

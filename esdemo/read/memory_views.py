@@ -30,7 +30,7 @@ from .projection import Batch, ProjectionConflictError, ProjectionError, ViewSto
 from .view_rows import Key, ViewRows, deep_copy_row
 
 if TYPE_CHECKING:
-    from .store import EventStore
+    from ..store.event_store import EventStore
 
 
 class _Generation:

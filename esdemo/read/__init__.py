@@ -1,0 +1,44 @@
+"""The read side: projections turn the log into views that queries read.
+
+Built on :mod:`esdemo.store` only (a projection sees stored events; decoding
+them into domain events is the caller's choice).
+
+* :mod:`.projection`: :class:`Projection` (a match on event types) and the view storage contract;
+* :mod:`.projection_runner`: :class:`ProjectionRunner`: the checkpoint committed with the view;
+* :mod:`.view_rows`, :mod:`.sql_views`, :mod:`.sql_values`, :mod:`.memory_views`: where views live
+  (DuckDB or SQLite tables, documents, DataFrames);
+* :mod:`.lag`: how far behind a view is, and "as of" answers;
+* :mod:`.runner_group`: several runners driven together;
+* :mod:`.rebuild`: blue/green rebuilds, per event or set-based.
+"""
+
+from .lag import AsOf, Lag
+from .memory_views import DataFrameTable, Documents
+from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
+from .projection_runner import ProjectionRunner
+from .rebuild import RebuildReport, rebuild, rebuild_set_based
+from .runner_group import RunnerGroup
+from .sql_values import ColumnValues
+from .sql_views import SqlTable
+from .view_rows import ViewRows
+
+__all__ = [
+    "AsOf",
+    "Batch",
+    "ColumnValues",
+    "DataFrameTable",
+    "Documents",
+    "Lag",
+    "Projection",
+    "ProjectionConflictError",
+    "ProjectionError",
+    "ProjectionRunner",
+    "ProjectionTimeoutError",
+    "RebuildReport",
+    "RunnerGroup",
+    "SqlTable",
+    "ViewRows",
+    "ViewStorage",
+    "rebuild",
+    "rebuild_set_based",
+]

@@ -1,0 +1,38 @@
+"""The write side: aggregates decide, events record, the repository loads and saves.
+
+Built on :mod:`esdemo.store` only; it never imports the read side.
+
+* :mod:`.domain`: domain events (frozen dataclasses) and the registry that
+  turns them into stored events and back;
+* :mod:`.upcasting`: upcaster chains that read old event versions as new ones;
+* :mod:`.aggregate`: :class:`Aggregate`: commands validate, then record; ``apply``
+  is the only state change;
+* :mod:`.repository`: load (also as of a version or a time) and save with the
+  loaded version as the expected version;
+* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only.
+"""
+
+from .aggregate import Aggregate, DomainError
+from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
+from .repository import AggregateNotFoundError, LoadPlan, Repository
+from .snapshots import Snapshot, SnapshotStore
+from .upcasting import Upcasters, UpcastError, copy_and_transform
+
+__all__ = [
+    "Aggregate",
+    "AggregateNotFoundError",
+    "DomainError",
+    "DomainEvent",
+    "EventDecodeError",
+    "EventRegistry",
+    "LoadPlan",
+    "Repository",
+    "Snapshot",
+    "SnapshotStore",
+    "UnknownEventTypeError",
+    "UpcastError",
+    "Upcasters",
+    "copy_and_transform",
+    "default_registry",
+    "domain_event",
+]
