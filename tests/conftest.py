@@ -1,21 +1,40 @@
 """Fixtures shared by every test: one store per backend, so each guarantee is
-proved on DuckDB *and* SQLite by the same test code."""
+proved on DuckDB, SQLite *and* PostgreSQL by the same test code.
+
+PostgreSQL runs on one throwaway server per test session (``pgserver``), or on
+``ESDEMO_POSTGRES_URL``, with a fresh schema per store. Where no server can be
+started its cases skip, saying why; with ``ESDEMO_REQUIRE_POSTGRES=1`` (set
+by ``.ci/run``) they fail instead, so CI cannot pass without them."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import os
+
 import pytest
+from store_factory import REQUIRE_POSTGRES, new_store, postgres_problem, store_location
 
-from esdemo import EventStore, FakeClock
+from esdemo import FakeClock
 
-BACKENDS = ["duckdb", "sqlite"]
+BACKENDS = ["duckdb", "sqlite", "postgres"]
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
+    if request.param == "postgres":
+        require_postgres()
     return request.param
+
+
+def require_postgres() -> None:
+    """Skip (or, under ESDEMO_REQUIRE_POSTGRES=1, fail) when no PostgreSQL server can be had."""
+    problem = postgres_problem()
+    if problem is not None:
+        if os.environ.get(REQUIRE_POSTGRES) == "1":
+            pytest.fail(f"{REQUIRE_POSTGRES}=1 but {problem}")
+        pytest.skip(problem)
 
 
 @pytest.fixture
@@ -25,11 +44,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store(backend, clock):
-    with EventStore(backend=backend, clock=clock) as s:
+    with new_store(backend, clock=clock) as s:
         yield s
 
 
 @pytest.fixture
 def store_file(backend, tmp_path):
-    """A path for a file-backed store of the current backend."""
-    return tmp_path / f"events.{backend}"
+    """A location a second store (or process) can open again: a file path, or a PostgreSQL URL."""
+    return store_location(backend, tmp_path)

@@ -42,6 +42,23 @@ class StoreLockedError(EventStoreError):
     """Another process holds the DuckDB file open for writing."""
 
 
+class StoreUnavailableError(EventStoreError):
+    """The database server cannot be reached, or the connection to it was lost.
+
+    Raised by server backends (PostgreSQL): the server is down, the address is
+    wrong, or the network dropped in the middle of a call. The message names
+    the URL (without its password) and what to check.
+    """
+
+
+class StoreAuthenticationError(StoreUnavailableError):
+    """The server refused the user name or password in the URL."""
+
+
+class BackendNotInstalledError(EventStoreError, ImportError):
+    """The driver a backend needs (e.g. psycopg for PostgreSQL) is not installed."""
+
+
 class StoreClosedError(EventStoreError):
     """The store was closed; open a new ``EventStore`` to keep working."""
 

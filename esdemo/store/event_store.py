@@ -18,10 +18,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from .backends import BACKENDS
+from .backends import BACKENDS, is_server_url, open_backend
 from .backends.base import check_expected
 from .clock import utc_now
 from .errors import StoreClosedError
@@ -31,11 +30,12 @@ from .subscription import Handler, Subscription
 
 
 class EventStore:
-    """An event store on DuckDB (default) or SQLite.
+    """An event store on DuckDB (default), SQLite or PostgreSQL.
 
     >>> store = EventStore()                      # in memory, DuckDB
     >>> store = EventStore("shop.duckdb")         # a file
     >>> store = EventStore(backend="sqlite")      # the row-store backend
+    >>> store = EventStore("postgresql://me@localhost/shop")   # a server many processes share
 
     ``clock`` is a callable returning an aware ``datetime``; it is asked once
     per append and stamps every event of that append. Pass a
@@ -45,8 +45,10 @@ class EventStore:
     manager, or call :meth:`close`, to release the file.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, backend: str = "duckdb",
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, backend: str | None = None,
                  clock: Callable[[], datetime] | None = None):
+        if backend is None:
+            backend = "postgres" if is_server_url(path) else "duckdb"
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
         if not isinstance(path, (str, os.PathLike)):
@@ -54,14 +56,14 @@ class EventStore:
         if clock is not None and not callable(clock):
             raise TypeError("clock must be a callable returning a timezone-aware datetime")
         self._clock = clock or utc_now
-        self._backend = BACKENDS[backend](Path(path) if path != ":memory:" else path)
+        self._backend = open_backend(backend, path)
         self._closed = False
         self._appended = threading.Condition()
         self._append_count = 0
 
     @property
     def backend(self) -> str:
-        """``"duckdb"`` or ``"sqlite"``."""
+        """``"duckdb"``, ``"sqlite"`` or ``"postgres"``."""
         return self._backend.name
 
     @property
@@ -209,7 +211,8 @@ class EventStore:
 
     @property
     def connection(self) -> Any:
-        """The underlying DB-API connection (a per-thread DuckDB cursor, or the sqlite3 connection)."""
+        """The underlying DB-API connection (a per-thread DuckDB cursor, the sqlite3 connection, or a
+        per-thread PostgreSQL cursor that takes ``?`` placeholders)."""
         self._check_open()
         return self._backend.connection
 

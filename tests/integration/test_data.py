@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from store_factory import fresh_location
+
 from esdemo import FakeClock, NewEvent, Repository
 from esdemo.data import DATA_DIR, DATASETS, SHOP_DEPLOY_V2, open_store, records, render, stale_files
 from esdemo.write.domain import default_registry
@@ -39,14 +41,14 @@ def test_readme_describes_every_file():
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_every_dataset_restores_with_its_positions_and_times(backend, name):
     events = records(name)
-    with open_store(name, backend=backend) as store:
+    with open_store(name, backend=backend, path=fresh_location(backend)) as store:
         assert store.read_all() == events
         assert store.head() == len(events) == events[-1].position
         assert all(default_registry.decode(e) is not None for e in events)
 
 
 def test_account_123_is_the_seed_then_the_rest_of_january(backend):
-    with open_store("account_123", backend=backend) as store:
+    with open_store("account_123", backend=backend, path=fresh_location(backend)) as store:
         accounts = Repository(store, Account)
         assert [e.type for e in store.read("Account-123")[:3]] == ["AccountOpened", "MoneyDeposited", "MoneyWithdrawn"]
         assert accounts.load("123", at_version=3).balance == Decimal("150")

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from projection_kit import STORAGES, Tally, expected_rows, fill, make_storage, rows_of
 
+from store_factory import new_store
+
 from esdemo import EventStore, NewEvent
 from esdemo.read.memory_views import DataFrameTable, Documents
 from esdemo.read.projection import Projection, ProjectionConflictError, ProjectionError
@@ -157,7 +159,7 @@ def test_read_returns_the_answer_with_the_lag_it_was_read_at(store, kind):
 
 
 def test_two_runners_racing_on_one_view_never_apply_an_event_twice(backend, kind, tmp_path):
-    store = EventStore(backend=backend)
+    store = new_store(backend)
     fill(store, streams=4, per_stream=5)
     projection = Tally(make_storage(kind))
     runners = [ProjectionRunner(store, projection, batch_size=3) for _ in range(2)]
@@ -346,7 +348,7 @@ def test_wait_for_refuses_a_nan_timeout_that_would_never_run_out(store):
 
 def test_sql_view_timestamps_before_the_year_1000_round_trip(backend):
     when = datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
-    with EventStore(backend=backend, clock=lambda: when) as store:
+    with new_store(backend, clock=lambda: when) as store:
         store.append("s0", [NewEvent("Added", {"n": Decimal("1.00")})], expected_version=0)
         runner = ProjectionRunner(store, Tally())
         runner.catch_up()

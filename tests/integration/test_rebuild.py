@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from projection_kit import COLUMNS, STORAGES, Tally, expected_rows, fill, make_storage, rows_of
 
+from store_factory import new_store
+
 from esdemo import NewEvent
 from esdemo.read.projection import ProjectionError
 from esdemo.read.projection_runner import ProjectionRunner
@@ -198,7 +200,7 @@ def test_a_reader_transaction_keeps_its_snapshot_across_the_switch(backend):
     or the switch waits for it (SQLite). Either way it never sees a mix of old and new."""
     from esdemo import EventStore
 
-    store = EventStore(backend=backend)
+    store = new_store(backend)
     projection = built(store, "sql")
     fill(store, per_stream=1, start=4)                                   # the rebuild will have more rows
     in_snapshot, read_again, seen = threading.Event(), threading.Event(), []

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from store_factory import new_store
+
 from esdemo import (
     AggregateNotFoundError,
     AppendResult,
@@ -29,7 +31,7 @@ JAN = datetime(2024, 1, 1, 9, tzinfo=timezone.utc)
 @pytest.fixture
 def daily_store(backend):
     """A store whose clock moves one day per append: 1 Jan, 2 Jan, 3 Jan..."""
-    with EventStore(backend=backend, clock=FakeClock(JAN, step=timedelta(days=1))) as store:
+    with new_store(backend, clock=FakeClock(JAN, step=timedelta(days=1))) as store:
         yield store
 
 
@@ -178,7 +180,7 @@ def test_load_at_version(accounts):
 
 def test_what_was_the_balance_on_jan_15(backend):
     clock = FakeClock(JAN)
-    with EventStore(backend=backend, clock=clock) as store:
+    with new_store(backend, clock=clock) as store:
         accounts = Repository(store, Account)
         account = Account.open("123", owner="Ada")
         accounts.save(account)
@@ -228,7 +230,7 @@ def test_an_aggregate_loaded_in_the_past_cannot_overwrite_the_present(accounts):
 
 
 def test_orders_round_trip_through_the_store(backend, clock):
-    with EventStore(backend=backend, clock=clock) as store:
+    with new_store(backend, clock=clock) as store:
         orders = Repository(store, Order)
         order = Order.create("12345", customer="c-42")
         order.add_item("BOOK-1", Decimal("25.00"), quantity=2)

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from store_factory import new_store
+
 from esdemo import Aggregate, EventStore, FakeClock, Repository, SerializationError, SnapshotStore
 from esdemo.examples.bank import Account, InsufficientFundsError
 from esdemo.examples.orders import Order
@@ -119,7 +121,7 @@ def test_time_travel_only_uses_snapshots_at_or_before_the_target(store, reads):
 
 
 def test_as_of_uses_a_snapshot_that_is_not_in_the_future(backend):
-    with EventStore(backend=backend, clock=FakeClock(T0, step=timedelta(days=1))) as store:
+    with new_store(backend, clock=FakeClock(T0, step=timedelta(days=1))) as store:
         accounts = Repository(store, Account, snapshot_every=2)
         account_with(accounts, deposits=5)  # version v recorded on day v
         poisoned = {"owner": "Ada", "balance": Decimal("1000"), "is_open": True}
@@ -200,7 +202,7 @@ def check_every_snapshot_point(repo: Repository, id: str, version: int, point: i
 @settings(max_examples=30, deadline=None)
 @given(ops=commands, data=st.data())
 def test_account_snapshot_plus_tail_equals_full_replay(backend_name, ops, data):
-    with EventStore(backend=backend_name) as store:
+    with new_store(backend_name) as store:
         accounts = Repository(store, Account)
         account = Account.open("p", owner="Ada", opening_balance=Decimal("100.00"))
         for command, cents, save_now in ops:
@@ -220,7 +222,7 @@ def test_account_snapshot_plus_tail_equals_full_replay(backend_name, ops, data):
 @given(items=st.lists(st.tuples(st.integers(1, 10_000), st.integers(1, 5)), max_size=8),
        submit=st.booleans(), pay=st.booleans(), data=st.data())
 def test_order_snapshot_plus_tail_equals_full_replay(backend_name, items, submit, pay, data):
-    with EventStore(backend=backend_name) as store:
+    with new_store(backend_name) as store:
         orders = Repository(store, Order)
         order = Order.create("p", customer="c-1")
         for index, (cents, quantity) in enumerate(items):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import Counter
 
 import pytest
+
+from store_factory import new_store
 
 from esdemo import ConflictError, EventStore, NewEvent
 
@@ -35,15 +38,15 @@ def run_in_threads(target, count: int = THREADS) -> list:
 
 
 @pytest.fixture(params=["one shared store", "two stores on one file"])
-def two_handles(request, backend, tmp_path):
+def two_handles(request, backend, store_file):
     """Either one store object used by every thread, or two objects on the same file."""
     if request.param == "one shared store":
-        store = EventStore(backend=backend)
+        store = new_store(backend)
         yield store, store
         store.close()
     else:
-        first = EventStore(tmp_path / "shared", backend=backend)
-        second = EventStore(tmp_path / "shared", backend=backend)
+        first = EventStore(store_file, backend=backend)
+        second = EventStore(store_file, backend=backend)
         yield first, second
         first.close()
         second.close()
@@ -87,7 +90,7 @@ def test_writers_on_different_streams_never_conflict_and_nothing_is_lost(two_han
 def test_a_follower_never_skips_an_event_that_commits_late(backend):
     """A reader that asks for 'everything after the last position I saw' must see every event:
     positions are handed out in commit order, so a late commit never lands behind the reader."""
-    store = EventStore(backend=backend)
+    store = new_store(backend)
     writers, per_writer = 4, 40
     done = threading.Event()
     seen: list[int] = []
@@ -135,7 +138,7 @@ def test_the_loser_of_a_commit_race_gets_conflict_error(backend, monkeypatch):
     DuckDB lets B commit and refuses A at COMMIT with a TransactionException;
     SQLite makes B wait for A's write lock, then B finds the stream moved. Either
     way exactly one wins and the other gets ConflictError, never a raw database error."""
-    store = EventStore(backend=backend)
+    store = new_store(backend)
     real_cursor = store._backend.cursor
     a_at_commit, b_finished = threading.Event(), threading.Event()
 
@@ -202,8 +205,24 @@ def _register_blocking_function(connection, backend: str, release: threading.Eve
         from duckdb import sqltypes
 
         connection.create_function("esdemo_block", block, [], sqltypes.INTEGER)
-    else:
+    elif backend == "sqlite":
         connection.create_function("esdemo_block", 0, block)
+    else:   # PostgreSQL runs no Python: the query waits for an advisory lock a second connection holds until release
+        import psycopg
+
+        holder = psycopg.connect(connection.connection.info.dsn, autocommit=True)
+        holder.execute("SELECT pg_advisory_lock(4242)")
+        connection.execute("CREATE FUNCTION esdemo_block() RETURNS int LANGUAGE sql "
+                           "AS 'SELECT 1 FROM pg_advisory_lock(4242)'")
+
+        def hold() -> None:
+            while not holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                     "AND objid = 4242 AND NOT granted").fetchone()[0]:
+                time.sleep(0.01)
+            block()
+            holder.close()   # releases the lock: the blocked query returns
+
+        threading.Thread(target=hold, daemon=True).start()
 
 
 def test_close_while_another_thread_is_running_a_query_waits_for_it_and_releases_everything(backend, store_file):

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from store_factory import new_store
+
 from esdemo import EventStore, FakeClock, NewEvent, Repository
 from esdemo.data import open_store
 from esdemo.examples.bank import Account
@@ -21,7 +23,7 @@ def january():
 
 
 def test_each_step_holds_the_state_a_load_at_that_version_gives(january, backend):
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         store.restore(january)
         accounts = Repository(store, Account)
         steps = replay_steps(store.read("Account-123"))

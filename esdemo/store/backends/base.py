@@ -106,6 +106,7 @@ class SqlBackend:
             with self.cursor() as cur:
                 cur.execute(self.begin_write)
                 try:
+                    self._lock_log(cur)
                     current, head = self._version_and_head(cur, stream_id)
                     check_expected(stream_id, expected, current)
                     rows = [
@@ -141,6 +142,9 @@ class SqlBackend:
             f"Gave up appending to {stream_id!r} after {self.max_attempts} attempts: other writers kept "
             "committing first. Reduce the number of concurrent writers, or retry later."
         )
+
+    def _lock_log(self, cur: Any) -> None:
+        """Called first in an append's or restore's transaction: a server backend serialises writers here."""
 
     def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int]:
         """The stream's version and the log's last position, read inside the append's transaction."""
@@ -214,6 +218,7 @@ class SqlBackend:
         with self.cursor() as cur:
             cur.execute(self.begin_write)
             try:
+                self._lock_log(cur)
                 head = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
                 if events[0][0] != head + 1:
                     raise EventStoreError(
