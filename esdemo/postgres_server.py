@@ -33,9 +33,22 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
-from .store.backends.postgres import connect, redact
+from .store.backends import is_server_url
 
 ENV_URL = "ESDEMO_POSTGRES_URL"
+
+
+def connect(url: str):
+    """An autocommit psycopg connection (psycopg is imported only when a server is used)."""
+    from .store.backends.postgres import connect as _connect
+
+    return _connect(url)
+
+
+def redact(url: str) -> str:
+    from .store.backends.postgres import redact as _redact
+
+    return _redact(url)
 
 # A throwaway server keeps nothing worth a disk flush: trade durability for speed.
 _FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
@@ -100,6 +113,8 @@ def shared_server_url() -> str:
     global _shared
     url = os.environ.get(ENV_URL)
     if url:
+        if not is_server_url(url):
+            raise ValueError(f"{ENV_URL} must be a URL such as postgresql://user:password@host/db, got {redact(url)!r}")
         return url
     with _shared_lock:
         if _shared is None:
@@ -130,6 +145,11 @@ def fresh_store_url(base_url: str | None = None, prefix: str = "esdemo") -> str:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in base_url else "?"
     return f"{base_url}{separator}options={quote('-csearch_path=' + schema)}"
+
+
+def scratch_location(backend: str) -> str:
+    """Where a demo opens a new, empty store of ``backend``: ``":memory:"``, or a fresh schema on PostgreSQL."""
+    return fresh_store_url() if backend == "postgres" else ":memory:"
 
 
 def drop_store(url: str) -> None:

@@ -1,4 +1,4 @@
-"""Python values in and out of view tables, the same on DuckDB and SQLite.
+"""Python values in and out of view tables, the same on DuckDB, SQLite and PostgreSQL.
 
 Three kinds of column need care, decided by the column's declared SQL type:
 
@@ -49,13 +49,13 @@ class ColumnValues:
                                  "use an aware one (e.g. recorded.recorded_at)")
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
             # SQLite: the text the backend writes for recorded_at ('YYYY-MM-DD HH:MM:SS.ffffff', year padded)
-            return value if self.backend == "duckdb" else value.isoformat(" ", "microseconds")
+            return value if self.backend != "sqlite" else value.isoformat(" ", "microseconds")
         if isinstance(value, Decimal):
             shape = self.decimals.get(column)
             if shape is not None:
                 self._check_fits(column, value, *shape)
             return str(value)
-        if isinstance(value, date) and self.backend != "duckdb":
+        if isinstance(value, date) and self.backend == "sqlite":
             return value.isoformat()
         return value
 

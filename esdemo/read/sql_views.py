@@ -114,7 +114,7 @@ class SqlTable(ViewStorage):
             with self._transaction() as cur:
                 table = target or self._live(cur)
                 self._check_columns(cur, table)
-                start = self._checkpoint(cur, table)
+                start = self._checkpoint(cur, table, for_update=True)
                 rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._load(cur, table, key),
                                 load_many=lambda keys: self._load_many(cur, table, keys))
                 batch = Batch(rows, start, table, cur)
@@ -175,8 +175,13 @@ class SqlTable(ViewStorage):
     def _live(self, cur: Any) -> str:
         return cur.execute("SELECT live_table FROM read_models WHERE name = ?", [self._name]).fetchone()[0]
 
-    def _checkpoint(self, cur: Any, table: str) -> int:
-        row = cur.execute("SELECT position FROM checkpoints WHERE name = ?", [table]).fetchone()
+    def _checkpoint(self, cur: Any, table: str, for_update: bool = False) -> int:
+        sql = "SELECT position FROM checkpoints WHERE name = ?"
+        if for_update and self._store.backend == "postgres":
+            # PostgreSQL's writers do not fail at COMMIT like DuckDB's, nor queue at BEGIN like SQLite's: lock
+            # the checkpoint row, so a second runner waits here and then starts from the first one's position.
+            sql += " FOR UPDATE"
+        row = cur.execute(sql, [table]).fetchone()
         if row is None:
             raise ProjectionError(f"{table} is not a generation of {self._name!r} (it was dropped, or never created)")
         return row[0]
@@ -240,6 +245,13 @@ class SqlTable(ViewStorage):
             select = ", ".join(f"CAST(unnest(${i}) AS {self.columns[n]})" for i, n in enumerate(names, start=1))
             params = [[self._values.to_db(n, row[n]) for row in written] for n in names]
             cur.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) SELECT {select}", params)
+        elif self._store.backend == "postgres":
+            marks = ", ".join("?" * len(names))
+            others = [n for n in names if n not in self.key]
+            action = f"UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in others)}" if others else "NOTHING"
+            cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
+                            f"ON CONFLICT ({', '.join(self.key)}) DO {action}",
+                            [[self._values.to_db(n, row[n]) for n in names] for row in written])
         else:
             marks = ", ".join("?" * len(names))
             cur.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) VALUES ({marks})",

@@ -11,6 +11,7 @@ import ipywidgets as W
 from ..store.errors import ConflictError
 from ..store.events import NewEvent
 from ..store.event_store import EventStore
+from ..postgres_server import scratch_location
 from .panel import panel
 
 
@@ -44,7 +45,7 @@ def race(writers: int, backend: str = "duckdb") -> RaceOutcome:
     """Let ``writers`` threads append to ``Order-12345`` at once, all expecting version 1."""
     if not 1 <= writers <= 64:
         raise ValueError(f"writers must be between 1 and 64, got {writers}")
-    with EventStore(backend=backend) as store:
+    with EventStore(scratch_location(backend), backend=backend) as store:
         store.append("Order-12345", [NewEvent("OrderCreated", {"order_id": "12345"})], expected_version=0)
         start = threading.Barrier(writers)
         outcomes: list[str] = []

@@ -20,6 +20,7 @@ from ..examples.bank import Account
 from ..plots import replayed_chart
 from ..write.repository import LoadPlan, Repository
 from ..store.event_store import EventStore
+from ..postgres_server import scratch_location
 from .panel import panel
 
 
@@ -166,7 +167,7 @@ def interval_cost(interval: int | None, *, events: int = 10_050, batch: int = 50
         raise ValueError(f"interval must be None (no snapshots) or an int >= 1, got {interval!r}")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:
         raise ValueError(f"repeat must be an int >= 0 (0: do not time the loads), got {repeat!r}")
-    with EventStore(backend=backend) as store:
+    with EventStore(scratch_location(backend), backend=backend) as store:
         accounts = Repository(store, Account, snapshot_every=interval)
         grow_account(accounts, "123", events, batch=batch)
         stream_id = Account.stream_id_for("123")

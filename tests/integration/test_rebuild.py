@@ -33,6 +33,9 @@ def kind(request) -> str:
 def tables(store) -> set[str]:
     if store.backend == "duckdb":
         sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+    elif store.backend == "postgres":
+        sql = ("SELECT table_name AS name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+               "AND table_schema = current_schema()")
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
     return set(store.sql(sql)["name"])
