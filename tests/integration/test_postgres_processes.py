@@ -17,7 +17,7 @@ from esdemo.postgres_server import fresh_store_url
 
 pytestmark = pytest.mark.slow
 
-PROCESSES, BATCHES, BATCH, INCREMENTS, SHARED = 4, 15, 3, 10, 6
+PROCESSES, BATCHES, BATCH, INCREMENTS, SHARED = 4, 10, 3, 8, 4
 
 CHILD = textwrap.dedent(
     """

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = {"duckdb", "pandas", "matplotlib", "ipywidgets", "jupyterlab", "pytest", "nbval"}
+REQUIRED = {"duckdb", "pandas", "matplotlib", "ipywidgets", "jupyterlab", "pytest", "nbval", "psycopg", "pgserver"}
 
 
 def pip_requirements() -> dict[str, str]:
@@ -26,6 +26,9 @@ def conda_requirements() -> dict[str, str]:
             name, spec = _split(line[4:])
             if name not in {"python", "pip"}:
                 found[name] = spec
+        elif in_deps and re.match(r"^      - [A-Za-z]", line):   # installed by pip inside the conda env
+            name, spec = _split(line[8:])
+            found[name] = spec
     return found
 
 
