@@ -60,6 +60,7 @@ class EventStore:
         self._closed = False
         self._appended = threading.Condition()
         self._append_count = 0
+        self._listening = False
 
     @property
     def backend(self) -> str:
@@ -245,9 +246,28 @@ class EventStore:
     def _wait_for_append(self, seen: int, timeout: float, stop: threading.Event | None = None) -> None:
         # ``stop`` is checked under the lock that _wake_subscribers() takes to notify: a stop() that
         # sets it while the caller is still busy cannot slip in before this wait and be missed.
+        if not self._listening:
+            self._listen_for_other_writers()
         with self._appended:
             if self._append_count == seen and not self._closed and not (stop is not None and stop.is_set()):
                 self._appended.wait(timeout)
+
+
+    def _listen_for_other_writers(self) -> None:
+        """A live reader waits here: a server backend that can push news of other processes' appends
+        (PostgreSQL: LISTEN/NOTIFY) wakes it at once; the polling interval stays as the fallback."""
+        with self._appended:
+            if self._listening or self._closed:
+                return
+            self._listening = True
+        listen = getattr(self._backend, "listen", None)
+        if listen is not None:
+            listen(self._appended_elsewhere)
+
+    def _appended_elsewhere(self) -> None:
+        with self._appended:
+            self._append_count += 1
+            self._appended.notify_all()
 
 
 def _check_stream_id(stream_id: object) -> None:

@@ -108,7 +108,12 @@ class PostgresBackend(SqlBackend):
         self._connections: dict[threading.Thread, psycopg.Connection] = {}
         self._connections_lock = threading.Lock()
         self._closed = False
+        self._listener: threading.Thread | None = None
+        self.notifications = 0   # NOTIFYs received by the listener (see listen)
+        self.listening = threading.Event()   # set while the listener's LISTEN is in place
         self._create_schema()
+        with self.cursor() as cur:   # one channel per store (schema): appends elsewhere do not wake us
+            self._channel = cur.execute("SELECT 'esdemo_' || md5(current_schema())").fetchone()[0]
 
     # -- connections -----------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
@@ -185,6 +190,9 @@ class PostgresBackend(SqlBackend):
         cur.execute("LOCK TABLE events IN EXCLUSIVE MODE")
 
     def insert_events(self, cur: Any, rows: list[tuple]) -> None:
+        # Live readers in other processes LISTEN on the store's channel: PostgreSQL delivers the
+        # notification when (and only if) this transaction commits.
+        cur.execute("SELECT pg_notify(?, ?)", [self._channel, str(rows[-1][0])])
         if len(rows) < 50:
             cur.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             return
@@ -200,8 +208,43 @@ class PostgresBackend(SqlBackend):
     def from_db_time(self, value: datetime) -> datetime:
         return value.replace(tzinfo=timezone.utc)
 
+    # -- live readers ----------------------------------------------------------------
+    def listen(self, callback: Any) -> None:
+        """Call ``callback()`` whenever any process commits an append to this store (LISTEN/NOTIFY).
+
+        A daemon thread keeps one connection LISTENing; if it cannot connect, or loses the
+        connection, it tries again every second, and the reader's polling interval covers the gap.
+        """
+        if self._listener is None:
+            self._listener = threading.Thread(target=self._listen, args=(callback,), name="esdemo-postgres-listen",
+                                              daemon=True)
+            self._listener.start()
+
+    def _listen(self, callback: Any) -> None:
+        while not self._closed:
+            try:
+                conn = connect(self.url)
+            except StoreUnavailableError:
+                threading.Event().wait(1.0)
+                continue
+            try:
+                conn.execute(f'LISTEN "{self._channel}"')
+                callback()   # an append that committed before LISTEN sent its NOTIFY to nobody: look once more
+                self.listening.set()
+                while not self._closed:
+                    for _ in conn.notifies(timeout=0.25):
+                        self.notifications += 1
+                        callback()
+            except psycopg.Error:
+                threading.Event().wait(0.2)   # dropped: reconnect (polling delivers meanwhile)
+            finally:
+                self.listening.clear()
+                conn.close()
+
     def close(self) -> None:
         self._closed = True
+        if self._listener is not None:
+            self._listener.join(5)
         with self._connections_lock:
             connections, self._connections = list(self._connections.values()), {}
         for conn in connections:
