@@ -13,7 +13,7 @@ course promises, and says whether this machine met it; the header says which
 machine that was and how loaded it was (the load average before and after).
 
 The measurements live in :mod:`esdemo.benchmarks` (``appends``, ``reads``,
-``snapshots``, ``rebuild``, ``notebooks``), each a plain function returning
+``snapshots``, ``rebuild``, ``postgres``, ``notebooks``), each a plain function returning
 numbers; this module only runs them and lays out the table.
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SECTIONS = ("appends", "reads", "snapshots", "rebuild", "notebooks")
+SECTIONS = ("appends", "reads", "snapshots", "rebuild", "postgres", "notebooks")
 # "appends" also appends into a big log; "reads" builds one of its own (both sized by Plan.read_events).
 PROPOSED_INDEX_NAME = "an index on stream_id"
 
@@ -212,6 +212,23 @@ def rebuild_rows(runs: list[dict[str, float]]) -> list[Row]:
     ]
 
 
+def postgres_rows(n: dict[str, float]) -> list[Row]:
+    """Rows for :func:`esdemo.benchmarks.postgres.run`: appends from 1, 2, 4 processes per backend, notify latency."""
+    notes = {"postgres": "appends take turns (LOCK TABLE): gapless, in commit order",
+             "sqlite": "one file: queued at its write lock",
+             "duckdb": "one process per file: a second writer process cannot open it"}
+    rows = []
+    for backend in ("postgres", "sqlite", "duckdb"):
+        for count in (1, 2, 4, 8):
+            key = f"{backend}.{count}p_events_per_s"
+            if key in n:
+                rows.append(Row.measured(f"append 1 event per call, {count} process{'es' * (count > 1)} at once",
+                                         backend, n[key], "events/s", note=notes[backend] if count == 1 else ""))
+    rows.append(Row.measured("live subscription: append to handler (LISTEN/NOTIFY)", "postgres", n["notify_median_ms"],
+                             "ms", note=f"median; p95 {n['notify_p95_ms']:.1f} ms; it polls only every 30 s"))
+    return rows
+
+
 def notebook_rows(n: dict[str, Any]) -> list[Row]:
     """The row for :func:`esdemo.benchmarks.notebooks.run`: every notebook's run, the slowest, any failure."""
     notebooks = n["notebooks"]
@@ -240,12 +257,15 @@ class Plan:
     rebuild_events: int = 1_000_000
     rebuild_repeat: int = 3
     notebook_repeat: int = 3
+    process_appends: int = 300
+    notify_samples: int = 30
 
     @classmethod
     def quick(cls) -> Plan:
         """Stores of 100,000 events (still 100 per stream), fewer runs: a smoke test of every section."""
         return cls(single=200, append_repeat=3, big_log_appends=100, read_events=100_000, read_streams=1_000, read_repeat=5,
-                   snapshot_repeat=3, rebuild_events=100_000, rebuild_repeat=1, notebook_repeat=1)
+                   snapshot_repeat=3, rebuild_events=100_000, rebuild_repeat=1, notebook_repeat=1,
+                   process_appends=50, notify_samples=5)
 
 
 def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
@@ -264,6 +284,7 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
                                              repeat=plan.read_repeat)),
         "snapshots": lambda: snapshot_rows(snapshots.run(events=plan.aggregate_events, repeat=plan.snapshot_repeat)),
         "rebuild": lambda: rebuild_rows([rebuild.run(events=plan.rebuild_events) for _ in range(plan.rebuild_repeat)]),
+        "postgres": lambda: postgres_rows(_postgres_run(plan)),
         "notebooks": lambda: notebook_rows(notebooks.run(repeat=plan.notebook_repeat)),
     }
     rows: list[Row] = []
@@ -274,6 +295,12 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
             rows += steps[section]()
             progress(f"{section}: {time.perf_counter() - started:.0f} s")
     return rows
+
+
+def _postgres_run(plan: Plan) -> dict[str, float]:
+    from .benchmarks import postgres   # psycopg and a throwaway server only when this section runs
+
+    return postgres.run(appends=plan.process_appends, samples=plan.notify_samples)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -126,3 +126,15 @@ def test_the_quick_plan_is_smaller_but_still_measures_100_event_streams():
 def test_unknown_sections_are_refused_before_anything_runs():
     with pytest.raises(ValueError, match="unknown benchmark section"):
         collect(Plan.quick(), ["appends", "writes"])
+
+
+def test_postgres_rows_compare_processes_per_backend_and_give_the_notify_latency():
+    from esdemo.bench import postgres_rows
+
+    rows = postgres_rows({"postgres.1p_events_per_s": 900.0, "postgres.4p_events_per_s": 1100.0,
+                          "sqlite.1p_events_per_s": 5000.0, "duckdb.1p_events_per_s": 500.0,
+                          "notify_median_ms": 1.5, "notify_p95_ms": 3.0, "notify_max_ms": 4.0})
+    assert [(r.backend, r.measure.split(", ")[1]) for r in rows[:4]] == [
+        ("postgres", "1 process at once"), ("postgres", "4 processes at once"),
+        ("sqlite", "1 process at once"), ("duckdb", "1 process at once")]
+    assert rows[-1].value == 1.5 and "p95 3.0 ms" in rows[-1].note and "LISTEN/NOTIFY" in rows[-1].measure
