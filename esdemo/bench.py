@@ -258,6 +258,7 @@ class Plan:
     rebuild_repeat: int = 3
     notebook_repeat: int = 3
     process_appends: int = 300
+    processes: tuple[int, ...] = (1, 2, 4)
     notify_samples: int = 30
 
     @classmethod
@@ -265,7 +266,7 @@ class Plan:
         """Stores of 100,000 events (still 100 per stream), fewer runs: a smoke test of every section."""
         return cls(single=200, append_repeat=3, big_log_appends=100, read_events=100_000, read_streams=1_000, read_repeat=5,
                    snapshot_repeat=3, rebuild_events=100_000, rebuild_repeat=1, notebook_repeat=1,
-                   process_appends=50, notify_samples=5)
+                   process_appends=30, processes=(1, 2), notify_samples=5)
 
 
 def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
@@ -300,7 +301,7 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
 def _postgres_run(plan: Plan) -> dict[str, float]:
     from .benchmarks import postgres   # psycopg and a throwaway server only when this section runs
 
-    return postgres.run(appends=plan.process_appends, samples=plan.notify_samples)
+    return postgres.run(processes=plan.processes, appends=plan.process_appends, samples=plan.notify_samples)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

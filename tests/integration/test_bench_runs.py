@@ -28,7 +28,7 @@ def test_a_quick_run_prints_one_table_with_every_row(capsys):
     for expected in ("append 1 event per call", "append 10,000 events in one call", "into a 100,000-event log",
                      "read a 100-event stream of 100,000", "plan the database ran", "10,000-event aggregate, no snapshot",
                      "snapshot + 50 events", "snapshot speed-up", "per event", "set-based SQL", "set-based vs per event",
-                     "4 processes at once", "LISTEN/NOTIFY"):
+                     "2 processes at once", "LISTEN/NOTIFY"):
         assert expected in body, expected
     for backend in ("duckdb", "sqlite", "postgres"):
         assert f"| {backend} " in body
