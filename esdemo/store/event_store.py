@@ -52,7 +52,7 @@ class EventStore:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a file path or ':memory:', got {type(path).__name__}")
+            raise TypeError(f"path must be a file path, ':memory:' or a postgresql:// URL, got {type(path).__name__}")
         if clock is not None and not callable(clock):
             raise TypeError("clock must be a callable returning a timezone-aware datetime")
         self._clock = clock or utc_now
