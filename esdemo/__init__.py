@@ -7,7 +7,8 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 * the event store: :class:`EventStore`, :class:`NewEvent`, :class:`RecordedEvent`,
   :class:`AppendResult`, the expected versions ``ANY``, ``NO_STREAM`` and
   ``STREAM_EXISTS``, :class:`Subscription`, and the errors (:class:`ConflictError`,
-  :class:`DuplicateEventError`, :class:`SerializationError`, :class:`StoreLockedError`, ...);
+  :class:`DuplicateEventError`, :class:`SerializationError`, :class:`StoreLockedError`,
+  :class:`StoreUnavailableError` (a server store out of reach), ...);
 * reproducible runs: :class:`FakeClock`, :func:`seeded_ids`;
 * the write side: :class:`DomainEvent`, :func:`domain_event`, :class:`EventRegistry`,
   ``default_registry``, :class:`Upcasters`, :func:`copy_and_transform`, :class:`Aggregate`,
@@ -33,8 +34,10 @@ from .store import (
     NewEvent,
     RecordedEvent,
     SerializationError,
+    StoreAuthenticationError,
     StoreClosedError,
     StoreLockedError,
+    StoreUnavailableError,
     Subscription,
     seeded_ids,
     utc_now,
@@ -138,8 +141,10 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SerializationError",
+    "StoreAuthenticationError",
     "StoreClosedError",
     "StoreLockedError",
+    "StoreUnavailableError",
     "Subscription",
     "seeded_ids",
     "utc_now",

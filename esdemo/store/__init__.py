@@ -22,8 +22,10 @@ from .errors import (
     DuplicateEventError,
     EventStoreError,
     SerializationError,
+    StoreAuthenticationError,
     StoreClosedError,
     StoreLockedError,
+    StoreUnavailableError,
 )
 from .event_store import EventStore
 from .events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -44,8 +46,10 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SerializationError",
+    "StoreAuthenticationError",
     "StoreClosedError",
     "StoreLockedError",
+    "StoreUnavailableError",
     "Subscription",
     "seeded_ids",
     "utc_now",

@@ -181,7 +181,8 @@ class PostgresBackend(SqlBackend):
                 cur.execute(SCHEMA)
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK") if not cur.connection.broken else None
+                if not cur.connection.broken:
+                    cur.execute("ROLLBACK")
                 raise
 
     # -- the dialect -------------------------------------------------------------
