@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import require_postgres
 from store_factory import new_store
 
 from esdemo import Aggregate, EventStore, FakeClock, Repository, SerializationError, SnapshotStore
 from esdemo.examples.bank import Account, InsufficientFundsError
 from esdemo.examples.orders import Order
 
-BACKENDS = ["duckdb", "sqlite"]
+BACKENDS = ["duckdb", "sqlite", "postgres"]
 T0 = datetime(2024, 1, 1, 9, tzinfo=timezone.utc)
 
 
@@ -202,6 +203,8 @@ def check_every_snapshot_point(repo: Repository, id: str, version: int, point: i
 @settings(max_examples=30, deadline=None)
 @given(ops=commands, data=st.data())
 def test_account_snapshot_plus_tail_equals_full_replay(backend_name, ops, data):
+    if backend_name == "postgres":
+        require_postgres()
     with new_store(backend_name) as store:
         accounts = Repository(store, Account)
         account = Account.open("p", owner="Ada", opening_balance=Decimal("100.00"))
@@ -222,6 +225,8 @@ def test_account_snapshot_plus_tail_equals_full_replay(backend_name, ops, data):
 @given(items=st.lists(st.tuples(st.integers(1, 10_000), st.integers(1, 5)), max_size=8),
        submit=st.booleans(), pay=st.booleans(), data=st.data())
 def test_order_snapshot_plus_tail_equals_full_replay(backend_name, items, submit, pay, data):
+    if backend_name == "postgres":
+        require_postgres()
     with new_store(backend_name) as store:
         orders = Repository(store, Order)
         order = Order.create("p", customer="c-1")
