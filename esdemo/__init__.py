@@ -15,7 +15,8 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
   :class:`DomainError`, :class:`Repository` (and its :class:`LoadPlan`),
   :class:`SnapshotStore`, :class:`Snapshot`, and their errors;
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
-  ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
+  ``wait_for``), :class:`ProjectionWorker` (one owner per projection across processes, PostgreSQL),
+  :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
   the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
 """
@@ -71,6 +72,7 @@ from .read import (
     ProjectionConflictError,
     ProjectionError,
     ProjectionRunner,
+    ProjectionWorker,
     ProjectionTimeoutError,
     RebuildReport,
     RunnerGroup,
@@ -98,6 +100,7 @@ __all__ = [
     "ProjectionConflictError",
     "ProjectionError",
     "ProjectionRunner",
+    "ProjectionWorker",
     "ProjectionTimeoutError",
     "RebuildReport",
     "RunnerGroup",

@@ -5,6 +5,7 @@ them into domain events is the caller's choice).
 
 * :mod:`.projection`: :class:`Projection` (a match on event types) and the view storage contract;
 * :mod:`.projection_runner`: :class:`ProjectionRunner`: the checkpoint committed with the view;
+* :mod:`.projection_worker`: :class:`ProjectionWorker`: one owner per projection across processes (PostgreSQL);
 * :mod:`.view_rows`, :mod:`.sql_views`, :mod:`.sql_values`, :mod:`.memory_views`: where views live
   (DuckDB or SQLite tables, documents, DataFrames);
 * :mod:`.lag`: how far behind a view is, and "as of" answers;
@@ -16,6 +17,7 @@ from .lag import AsOf, Lag
 from .memory_views import DataFrameTable, Documents
 from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
 from .projection_runner import ProjectionRunner
+from .projection_worker import ProjectionWorker
 from .rebuild import RebuildReport, rebuild, rebuild_set_based
 from .runner_group import RunnerGroup
 from .sql_values import ColumnValues
@@ -34,6 +36,7 @@ __all__ = [
     "ProjectionError",
     "ProjectionRunner",
     "ProjectionTimeoutError",
+    "ProjectionWorker",
     "RebuildReport",
     "RunnerGroup",
     "SqlTable",

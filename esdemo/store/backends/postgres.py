@@ -33,8 +33,12 @@ other backends, and ``read_all(limit=...)`` can keep using position ranges
 because there are no holes. The price is that appends do not run in parallel:
 throughput is one append's round trips at a time, whatever the number of
 writer processes. ``esdemo.postgres_gaps.measure_position_strategies()``
-measures both (with a sequence and no lock writers do overlap; the safe
-reader then pays with a wait for the oldest open transaction).
+measures both. One run on 2 shared cores (load 5-7): the store's appends,
+1 thread 1,900/s and 4 threads 1,100/s (they take turns, and hand the lock
+over); a sequence table without a lock, 10,500/s and 12,400/s (one INSERT per
+transaction, so compare how each scales, not the rates); a safe read of
+2,000 rows 1.1 ms against the naive 0.6 ms, and a safe reader waits as long as
+the oldest open transaction stays open.
 
 Each thread gets its own connection (psycopg connections serialise their
 calls), in autocommit mode, so the explicit ``BEGIN``/``COMMIT`` of the shared
