@@ -13,12 +13,12 @@ delivered again on the next poll, never skipped.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .events import RecordedEvent
+from .live_loop import LiveLoop
 
 if TYPE_CHECKING:
     from .event_store import EventStore
@@ -38,10 +38,8 @@ class Subscription:
         self._handler = handler
         self.next_position = from_position
         self.batch_size = batch_size
-        self.error: BaseException | None = None
         self._poll_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._live = LiveLoop(store, "esdemo-subscription", self._poll, lambda: self.position)
 
     @property
     def position(self) -> int:
@@ -68,7 +66,13 @@ class Subscription:
     # -- live mode -------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Is the background thread alive?"""
+        return self._live.running
+
+    @property
+    def error(self) -> BaseException | None:
+        """What the handler raised in the background thread (None if nothing)."""
+        return self._live.error
 
     def start(self, interval: float = 0.05) -> Subscription:
         """Poll in a background thread until :meth:`stop`; returns ``self``.
@@ -76,32 +80,16 @@ class Subscription:
         If the handler raises, the thread stops and keeps the exception in
         :attr:`error`; the failed event is delivered again once restarted.
         """
-        check_interval(interval)
-        if self.running:
-            return self
-        self.error = None
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(interval,), name="esdemo-subscription", daemon=True)
-        self._thread.start()
+        self._live.start(interval)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the background thread (if any) and wait for it to finish."""
-        self._stop.set()
-        self._store._wake_subscribers()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        """Stop the background thread (if any) after the batch in flight, and wait for it.
 
-    def _run(self, interval: float) -> None:
-        while not self._stop.is_set():
-            seen = self._store._append_count
-            try:
-                self._poll(self._stop)
-            except BaseException as exc:  # keep it for the caller; do not die silently
-                self.error = exc
-                return
-            self._store._wait_for_append(seen, interval, self._stop)
+        Raises :class:`~esdemo.store.errors.StillRunningError` if the handler
+        is still busy after ``timeout`` seconds.
+        """
+        self._live.stop(timeout)
 
     def __enter__(self) -> Subscription:
         return self
@@ -112,10 +100,3 @@ class Subscription:
     def __repr__(self) -> str:
         state = "running" if self.running else "idle"
         return f"<Subscription at position {self.position}, {state}>"
-
-
-def check_interval(interval: object) -> None:
-    """Refuse a polling interval a background thread cannot sleep for: it would poll in a tight loop."""
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 < interval < math.inf:
-        raise ValueError(f"interval must be a number of seconds > 0 (how long to sleep between polls "
-                         f"when nothing wakes the thread), got {interval!r}")

@@ -111,13 +111,13 @@ def test_stop_ends_the_thread_even_when_it_is_called_while_the_handler_runs(stor
     sub = store.subscribe(handler).start(interval=60)  # only an append or stop() can wake it early
     assert in_handler.wait(10)
     (thread,) = set(threading.enumerate()) - before
-    wake = store._wake_subscribers
+    wake = store.wake_waiters
 
     def wake_while_the_handler_still_runs():
         wake()
         release.set()
 
-    monkeypatch.setattr(store, "_wake_subscribers", wake_while_the_handler_still_runs)
+    monkeypatch.setattr(store, "wake_waiters", wake_while_the_handler_still_runs)
     sub.stop(timeout=10)
     assert not thread.is_alive() and not sub.running
 
@@ -165,3 +165,70 @@ def test_stop_takes_effect_after_the_batch_in_flight_not_after_the_whole_backlog
     stopped_at = len(delivered)
     assert sub.position == stopped_at < 30                # the rest waits for the next start() or poll()
     assert sub.poll() == 30 - stopped_at and delivered == list(range(1, 31))
+
+
+# -- the append signal and the one live loop (esdemo.store.live_loop) ----------------------------------------
+
+
+def test_wait_for_append_returns_at_once_when_the_log_is_already_past_the_position(store):
+    fill(store, "a", 2)
+    assert store.wait_for_append(1, timeout=30) is True
+
+
+def test_wait_for_append_wakes_on_an_append_from_another_thread(store):
+    fill(store, "a", 1)
+    woke = []
+    waiter = threading.Thread(target=lambda: woke.append(store.wait_for_append(1, timeout=30)))
+    waiter.start()
+    fill(store, "b", 1)
+    waiter.join(30)
+    assert woke == [True]
+
+
+def test_wait_for_append_times_out_false_and_stop_ends_it_early(store):
+    fill(store, "a", 1)
+    assert store.wait_for_append(1, timeout=0.01) is False
+    stop = threading.Event()
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(store.wait_for_append(1, timeout=60, stop=stop)))
+    waiter.start()
+    stop.set()
+    store.wake_waiters()
+    waiter.join(30)
+    assert not waiter.is_alive() and answers == [False]
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, None])
+def test_wait_for_append_refuses_a_position_that_is_not_a_count(store, bad):
+    with pytest.raises((TypeError, ValueError)):
+        store.wait_for_append(bad, timeout=0)
+
+
+def test_stop_that_times_out_says_so_keeps_running_true_and_never_starts_a_second_thread(store):
+    """A handler that hangs: stop(timeout) raises StillRunningError, running stays True, start() adds no thread."""
+    from esdemo.store.errors import StillRunningError
+
+    fill(store, "a", 1)
+    in_handler, release = threading.Event(), threading.Event()
+
+    def hanging(event):
+        in_handler.set()
+        release.wait(30)
+
+    before = set(threading.enumerate())
+    sub = store.subscribe(hanging).start(interval=60)
+    assert in_handler.wait(30)
+    with pytest.raises(StillRunningError, match="still running"):
+        sub.stop(timeout=0.05)
+    assert sub.running
+    sub.start()
+    assert len(set(threading.enumerate()) - before) == 1
+    release.set()
+    sub.stop(timeout=30)
+    assert not sub.running
+
+
+def test_every_backend_is_written_against_the_named_contract(store):
+    from esdemo.store.backends.contract import Backend
+
+    assert isinstance(store._backend, Backend)
