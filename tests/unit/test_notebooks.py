@@ -26,7 +26,7 @@ COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONTENTS = "00_start_here.ipynb"
 IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
 ALL_SECTIONS = ("Learning goals", "Exercises", "Summary", "Interview angle")
-SHORT_SECTIONS = ("Learning goals", "Summary")  # for 00 (start here) and 11 (interview prep)
+SHORT_SECTIONS = ("Learning goals", "Summary")  # for 00 (start here) and the last one (interview prep)
 LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 REFRESH = "re-run it with `make notebooks` (or scripts/run_notebooks.py <path>)"
@@ -45,6 +45,9 @@ def title(path: Path) -> str:
 
 def number(path: Path) -> int:
     return int(path.name[:2])
+
+
+LAST = number(COURSE[-1])  # interview prep stays last
 
 
 def code_cells(nb) -> list[tuple[int, nbformat.NotebookNode]]:
@@ -180,7 +183,7 @@ def test_nav_cells_link_previous_contents_and_next(path):
 
 @per_notebook
 def test_has_the_course_sections(path):
-    required = SHORT_SECTIONS if number(path) in (0, 11) else ALL_SECTIONS
+    required = SHORT_SECTIONS if number(path) in (0, LAST) else ALL_SECTIONS
     found = headings(load(path))
     missing = [name for name in required if not has_section(found, name)]
     assert not missing, f"{path.name}: add markdown headings for {missing} (found {found})"
@@ -188,8 +191,8 @@ def test_has_the_course_sections(path):
 
 @per_notebook
 def test_lessons_have_at_least_two_solution_cells(path):
-    if not 1 <= number(path) <= 11:
-        pytest.skip("only notebooks 01-11 carry exercises")
+    if not 1 <= number(path) < LAST:
+        pytest.skip("start here and interview prep (the last notebook) carry no exercises")
     solutions = [i for i, c in enumerate(load(path).cells) if "solution" in tags(c)]
     assert len(solutions) >= 2, f"{path.name}: tag at least two exercise answers 'solution' (found cells {solutions})"
 
