@@ -7,10 +7,10 @@ Account 123's log, and the state it replays to::
     3  MoneyWithdrawn($50)        balance = $0 + $200 - $50 = $150
 
 >>> account = Account.open("123", owner="Ada")
->>> account.deposit(Decimal("200"))
->>> account.withdraw(Decimal("50"))
+>>> account.deposit(Decimal("200.00"))
+>>> account.withdraw(Decimal("50.00"))
 >>> account.balance
-Decimal('150')
+Decimal('150.00')
 
 The balance is never stored: it is what ``apply`` makes of the events.
 """
@@ -63,12 +63,12 @@ class Account(Aggregate):
     def __init__(self, id: str | int):
         super().__init__(id)
         self.owner: str | None = None
-        self.balance = Decimal("0")
+        self.balance = Decimal("0.00")
         self.is_open = False
 
     # -- commands: validate, then record ------------------------------------------------
     @classmethod
-    def open(cls, account_id: str | int, owner: str, opening_balance: Decimal = Decimal("0")) -> Account:
+    def open(cls, account_id: str | int, owner: str, opening_balance: Decimal = Decimal("0.00")) -> Account:
         """Open a new account (save it with a ``Repository``)."""
         if not isinstance(owner, str) or not owner.strip():
             raise DomainError(f"an account needs an owner's name, got {owner!r}")

@@ -49,7 +49,7 @@ def test_an_opening_balance_is_kept():
 def test_no_overdraft_is_a_clear_domain_error_and_records_nothing():
     account = seed_account()
     with pytest.raises(InsufficientFundsError,
-                       match=r"Cannot withdraw \$150.01 from account 123: the balance is \$150 and overdraft is not allowed"):
+                       match=r"Cannot withdraw \$150.01 from account 123: the balance is \$150.00 and overdraft is not allowed"):
         account.withdraw(Decimal("150.01"))
     assert len(account.pending_events) == 3 and account.balance == Decimal("150")
     account.withdraw(Decimal("150"))  # exactly everything is fine
