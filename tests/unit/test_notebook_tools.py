@@ -654,3 +654,21 @@ def test_strict_nbval_passes_on_a_fresh_run_thanks_to_sanitize_and_conftest(tmp_
 
     assert result.returncode == 0, result.stdout[-3000:]
     assert "8 passed" in result.stdout
+
+
+def test_a_saved_progress_bar_shows_where_it_ended_not_its_first_frame():
+    """tqdm's text fallback is its repr at creation (0%); the saved widget state says where it ended."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("rebuild(store, projection, progress=True)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/plain": "order_summary:   0%|          | 0/40 [00:00<?, ?events/s]",
+        runner.WIDGET_VIEW: {"model_id": "box", "version_major": 2, "version_minor": 0}})]
+    nb.cells.append(cell)
+    nb.metadata["widgets"] = {runner.WIDGET_STATE: {"state": {
+        "box": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_b", "IPY_MODEL_c"]}},
+        "a": {"model_name": "HTMLModel", "state": {"value": "order_summary:\u2007100%"}},
+        "b": {"model_name": "FloatProgressModel", "state": {"max": 40.0, "value": 40.0}},
+        "c": {"model_name": "HTMLModel", "state": {"value": "\u200740/40\u2007[00:00&lt;00:00]"}},
+    }}}
+    runner.finish_progress_bars(nb)
+    assert nb.cells[0].outputs[0].data["text/plain"] == "order_summary: 100%|██████████| 40/40 [00:00<00:00]"
