@@ -162,10 +162,15 @@ class EventStore:
         self._check_open()
         return self._backend.head()
 
-    def subscribe(self, handler: Handler, from_position: int = 1) -> Subscription:
-        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live."""
+    def subscribe(self, handler: Handler, from_position: int = 1, *, stream_id: str | None = None,
+                  category: str | None = None) -> Subscription:
+        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live.
+
+        All streams by default; ``stream_id="Order-12345"`` for one stream, ``category="Order"``
+        for every ``Order-...`` stream (see :mod:`esdemo.store.subscription`).
+        """
         _check_count("from_position", from_position, minimum=1)
-        return Subscription(self, handler, from_position)
+        return Subscription(self, handler, from_position, stream_id=stream_id, category=category)
 
     # -- SQL access for teaching and set-based work -------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
