@@ -257,3 +257,19 @@ def test_dollar_signs_render_as_dollars_in_jupyterlab(path):
         f"{path.name}: markdown cells {[i for i, _ in found]} have dollar signs JupyterLab reads as maths; "
         r"write them as \\$ (two backslashes) or inside `code`"
     )
+
+
+@per_notebook
+def test_every_discussion_exercise_has_a_collapsed_model_answer(path):
+    """A discussion exercise is followed by a markdown `solution` cell holding a model answer in <details>,
+    so the solved notebook has it (collapsed) and the exercise version does not."""
+    cells = load(path).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown" or not re.search(r"^### Exercise \d+ \((?:design )?discussion\)", cell.source, re.M):
+            continue
+        answer = cells[i + 1] if i + 1 < len(cells) else None
+        assert answer is not None and answer.cell_type == "markdown" and "solution" in tags(answer), (
+            f"{path.name}: the discussion exercise in cell {i} needs a model answer right after it "
+            "(a markdown cell tagged 'solution')")
+        assert answer.source.lstrip().startswith("<details>") and "</details>" in answer.source, (
+            f"{path.name}: wrap the model answer in cell {i + 1} in <details><summary>...</summary> ... </details>")
