@@ -246,8 +246,20 @@ class KeyStore:
         self._clock = clock or utc_now
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA secure_delete = ON")
-        self._db.execute(_KEYS_SCHEMA)
+        try:
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "events" in tables:
+                raise ValueError(f"{self.path} is an event store's file: keys must live apart from the log "
+                                 "(a backup of the log must not carry them). Give the key store its own file.")
+            self._db.execute("PRAGMA secure_delete = ON")
+            self._db.execute(_KEYS_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise ValueError(f"{self.path} is not a key store (a SQLite file): {exc}. If it is the event store's "
+                             "DuckDB file, give the key store its own file, apart from the log.") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def key_for(self, subject: str, *, create: bool = False) -> bytes:
         """The subject's key; with ``create=True`` a new one on first use.
@@ -388,7 +400,7 @@ class PersonalDataCipher:
                                         _associated(subject, name))
         except (InvalidTag, ValueError) as exc:
             raise DecryptionError(
-                f"Field {name!r} {where} does not decrypt with subject {subject!r}'s key: the stored ciphertext "
+                f"Field {name!r} {where} does not decrypt with the key of subject {subject!r}: the stored ciphertext "
                 f"was altered, or copied from another field or subject ({type(exc).__name__}).") from None
         return loads(plain.decode())["v"]
 
