@@ -87,6 +87,13 @@ class Customer(Aggregate):
         """True once the customer's personal data reads as erased."""
         return is_erased(self.email)
 
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """A snapshot stores the erased marker as the text ``<erased>``: make it the marker again."""
+        super().restore_state(state)
+        for field in ("name", "email"):
+            if getattr(self, field) == ERASED:
+                setattr(self, field, ERASED)
+
     def apply(self, event: DomainEvent) -> None:
         match event:
             case CustomerRegistered(name=name, email=email, country=country):

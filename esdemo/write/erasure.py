@@ -35,7 +35,9 @@ What else holds the data, and what :func:`forget_subject` does about it:
 
 * **snapshots** of a stream with that subject's events may hold the
   plaintext (an aggregate's state): they are deleted (before and after the
-  key is destroyed); the next load replays and sees ``ERASED``.
+  key is destroyed); the next load replays and sees ``ERASED``. A snapshot
+  taken after the forget stores the marker as the text ``<erased>``: an
+  aggregate that cares turns it back in ``restore_state`` (as ``Customer`` does).
 * **views built before the forget** still hold the plaintext: decryption
   happened when they were built. :func:`forget_subject` appends a
   :class:`SubjectForgotten` event, so a projection that stores personal data
@@ -382,19 +384,24 @@ class PersonalDataCipher:
         if not any(is_encrypted(value) for value in data.values()):
             return data
         opened = dict(data)
+        keys: dict[str, bytes | None] = {}  # one key-store lookup per subject and event
         for name, value in data.items():
             if is_encrypted(value):
-                opened[name] = self._open_field(name, value, where)
+                opened[name] = self._open_field(name, value, where, keys)
         return opened
 
-    def _open_field(self, name: str, envelope: dict[str, Any], where: str) -> Any:
+    def _open_field(self, name: str, envelope: dict[str, Any], where: str, keys: dict[str, bytes | None]) -> Any:
         subject = envelope["subject"]
-        try:
-            key = self.keys.key_for(subject)
-        except SubjectForgottenError:
+        if subject not in keys:
+            try:
+                keys[subject] = self.keys.key_for(subject)
+            except SubjectForgottenError:
+                keys[subject] = None
+            except UnknownSubjectError as exc:
+                raise UnknownSubjectError(f"Cannot decrypt field {name!r} {where}: {exc}") from None
+        key = keys[subject]
+        if key is None:
             return ERASED
-        except UnknownSubjectError as exc:
-            raise UnknownSubjectError(f"Cannot decrypt field {name!r} {where}: {exc}") from None
         try:
             plain = AESGCM(key).decrypt(_unb64(envelope["nonce"]), _unb64(envelope["ciphertext"]),
                                         _associated(subject, name))
@@ -494,13 +501,17 @@ def forget_subject(store: EventStore, keys: KeyStore, subject: str, *,
 def streams_of_subject(store: EventStore, subject: str) -> tuple[str, ...]:
     """The streams whose events hold encrypted fields of ``subject``, sorted.
 
-    A SQL ``LIKE`` on the stored JSON narrows the search; each candidate is
-    then checked exactly in Python.
+    A SQL ``LIKE`` on the stored JSON text narrows the search (events with an
+    encrypted field, and the subject's id as a JSON string, whatever the
+    database's JSON spacing); each candidate is then checked exactly in Python.
     """
     subject = _check_subject(subject)
-    needle = '"encrypted":' + json.dumps(ALGORITHM) + "%" + '"subject":' + _like_escape(json.dumps(subject)) + "}"
-    rows = store.query("SELECT stream_id, CAST(data AS VARCHAR) FROM events WHERE CAST(data AS VARCHAR) LIKE ? "
-                       "ESCAPE '\\'", ["%" + needle + "%"])
+    sql = "SELECT stream_id, CAST(data AS VARCHAR) FROM events WHERE CAST(data AS VARCHAR) LIKE ? ESCAPE '\\'"
+    params = ["%" + _like_escape(json.dumps(ALGORITHM)) + "%"]
+    if subject.isascii():  # a non-ASCII id may be stored escaped (\u00e9) or not, depending on the database
+        sql += " AND CAST(data AS VARCHAR) LIKE ? ESCAPE '\\'"
+        params.append("%" + _like_escape(json.dumps(subject)) + "%")
+    rows = store.query(sql, params)
     found = set()
     for stream_id, text in rows:
         if any(is_encrypted(v) and v["subject"] == subject for v in loads(text).values()):

@@ -286,3 +286,49 @@ def test_the_erased_marker_is_one_typed_string():
     assert str(ERASED) == "<erased>" == ERASED and repr(ERASED) == "<erased>"
     assert is_erased(ERASED) and not is_erased("<erased>")
     assert copy.deepcopy(ERASED) is ERASED and pickle.loads(pickle.dumps(ERASED)) is ERASED
+
+
+def test_a_snapshot_taken_after_the_forget_holds_only_the_marker(store, customers, keys):
+    forget_subject(store, keys, "c-7")
+    customers.take_snapshot(customers.load("c-7"))
+    assert customers.load_plan("c-7").snapshot == 2
+    ada = customers.load("c-7")
+    assert ada.email is ERASED and ada.name is ERASED and ada.is_forgotten
+
+
+def test_upcasters_see_plaintext_while_the_key_lives_and_the_marker_after(store, keys):
+    from esdemo import DomainEvent, EventRegistry
+    from esdemo.write.erasure import personal_data
+
+    @personal_data("email", subject="person_id")
+    @dataclasses.dataclass(frozen=True)
+    class SignedUpV1(DomainEvent):
+        person_id: str
+        email: str
+
+    @personal_data("email", subject="person_id")
+    @dataclasses.dataclass(frozen=True)
+    class SignedUp(DomainEvent):
+        person_id: str
+        email: str
+        verified: bool
+
+    old_code, new_code = EventRegistry(), EventRegistry()
+    old_code.register(SignedUpV1, "SignedUp", 1)
+    new_code.register(SignedUp, "SignedUp", 2)
+    seen = []
+
+    @new_code.upcaster("SignedUp", from_version=1)
+    def lower_case_and_unverified(data):
+        seen.append(data["email"])
+        email = data["email"] if is_erased(data["email"]) else data["email"].lower()
+        return {**data, "email": email, "verified": False}
+
+    writer = encrypting_registry(keys, old_code)
+    store.append("Person-p1", [writer.encode(SignedUpV1("p1", "Ada@Example.com"))], expected_version=0)
+    assert "Ada@" not in events_json(store)[0]
+    reader = encrypting_registry(keys, new_code)
+    assert reader.decode(store.read("Person-p1")[0]) == SignedUp("p1", "ada@example.com", False)
+    forget_subject(store, keys, "p1")
+    assert reader.decode(store.read("Person-p1")[0]) == SignedUp("p1", ERASED, False)
+    assert seen == ["Ada@Example.com", ERASED] and is_erased(seen[1])
