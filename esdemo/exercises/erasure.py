@@ -12,7 +12,13 @@ from ..read.projection_runner import ProjectionRunner
 from ..read.rebuild import rebuild
 from ..store.ids import seeded_ids
 from ..tables import live_rows
-from ..write.erasure import KeyStore, encrypting_registry, forget_subject, is_erased, seeded_random_bytes
+from ..write.erasure import (
+    KeyStore,
+    encrypting_registry,
+    forget_subject,
+    is_erased,
+    seeded_random_bytes,
+)
 from ..write.repository import Repository
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 
