@@ -12,7 +12,9 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 * the write side: :class:`DomainEvent`, :func:`domain_event`, :class:`EventRegistry`,
   ``default_registry``, :class:`Upcasters`, :func:`copy_and_transform`, :class:`Aggregate`,
   :class:`DomainError`, :class:`Repository` (and its :class:`LoadPlan`),
-  :class:`SnapshotStore`, :class:`Snapshot`, and their errors;
+  :class:`SnapshotStore`, :class:`Snapshot`, and their errors; erasure by crypto-shredding:
+  :func:`personal_data`, :class:`KeyStore`, :func:`encrypting_registry`, :func:`forget_subject`,
+  ``ERASED`` and :func:`is_erased`;
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
   ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
@@ -41,6 +43,21 @@ from .store import (
     utc_now,
 )
 from .write import (
+    ERASED,
+    DecryptionError,
+    Erased,
+    ErasureError,
+    ForgetReport,
+    KeyStore,
+    PersonalDataCipher,
+    SubjectForgotten,
+    SubjectForgottenError,
+    UnknownSubjectError,
+    encrypting_registry,
+    forget_subject,
+    is_erased,
+    personal_data,
+    seeded_random_bytes,
     Aggregate,
     AggregateNotFoundError,
     DomainError,
@@ -109,6 +126,21 @@ __all__ = [
     "simulate_gaps",
     "simulate_lag",
     # the write side (aggregates)
+    "ERASED",
+    "DecryptionError",
+    "Erased",
+    "ErasureError",
+    "ForgetReport",
+    "KeyStore",
+    "PersonalDataCipher",
+    "SubjectForgotten",
+    "SubjectForgottenError",
+    "UnknownSubjectError",
+    "encrypting_registry",
+    "forget_subject",
+    "is_erased",
+    "personal_data",
+    "seeded_random_bytes",
     "Aggregate",
     "AggregateNotFoundError",
     "DomainError",
