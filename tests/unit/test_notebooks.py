@@ -273,3 +273,15 @@ def test_every_discussion_exercise_has_a_collapsed_model_answer(path):
             "(a markdown cell tagged 'solution')")
         assert answer.source.lstrip().startswith("<details>") and "</details>" in answer.source, (
             f"{path.name}: wrap the model answer in cell {i + 1} in <details><summary>...</summary> ... </details>")
+
+
+def test_the_instructor_guide_covers_every_notebook_and_links_only_real_ones():
+    guide = (NOTEBOOKS / "INSTRUCTOR_GUIDE.md").read_text()
+    targets = {target.split("#")[0] for _, target in LINK.findall(guide) if target.endswith(".ipynb")}
+    missing = sorted(p.name for p in COURSE if p.name not in targets)
+    assert not missing, f"INSTRUCTOR_GUIDE.md says nothing about {missing}"
+    broken = sorted(t for t in targets if not (NOTEBOOKS / t).exists())
+    assert not broken, f"INSTRUCTOR_GUIDE.md links notebooks that do not exist: {broken}"
+    for path in COURSE:
+        assert f"({path.name})" in guide.split("## Notebook by notebook", 1)[1], (
+            f"INSTRUCTOR_GUIDE.md: add a section for {path.name} under 'Notebook by notebook'")
