@@ -26,6 +26,7 @@ type and the position, instead of being silently skipped.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -132,9 +133,25 @@ class EventRegistry:
 
         return decorate
 
-    def upcaster(self, event_type: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def upcaster(self, event_type: str, *, from_version: int,
+                 fingerprint: str | None = None) -> Callable[[Upcaster], Upcaster]:
         """Decorator registering an upcaster in this registry's chain (see :mod:`esdemo.write.upcasting`)."""
-        return self.upcasters.upcaster(event_type, from_version=from_version)
+        return self.upcasters.upcaster(event_type, from_version=from_version, fingerprint=fingerprint)
+
+    def decoding(self) -> dict[str, str]:
+        """How each registered type is decoded now, as ``{event type: fingerprint}``.
+
+        A fingerprint covers the type's schema version, its fields and its
+        upcaster chain (:meth:`Upcasters.fingerprint`). A snapshot records this
+        map; when the fingerprint of a type it records changes, the snapshot
+        was decoded differently and is ignored (see :mod:`esdemo.write.snapshots`).
+        Registering a new type changes no existing fingerprint.
+        """
+        out = {}
+        for name, entry in self._by_name.items():
+            text = repr((name, entry.version, entry.fields, self.upcasters.fingerprint(name)))
+            out[name] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return dict(sorted(out.items()))
 
     # -- converting -----------------------------------------------------------------
     def encode(self, event: DomainEvent, *, event_id: uuid.UUID | None = None,
