@@ -12,7 +12,10 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 * the write side: :class:`DomainEvent`, :func:`domain_event`, :class:`EventRegistry`,
   ``default_registry``, :class:`Upcasters`, :func:`copy_and_transform`, :class:`Aggregate`,
   :class:`DomainError`, :class:`Repository` (and its :class:`LoadPlan`),
-  :class:`SnapshotStore`, :class:`Snapshot`, and their errors;
+  :class:`SnapshotStore`, :class:`Snapshot`, and their errors; the functional style:
+  :class:`Decider` (decide, evolve, initial state) and :class:`DeciderRepository`;
+* testing: :func:`given` (given / when / then for aggregates and deciders,
+  ``then_view`` for projections), :class:`SpecFailed` and :class:`SpecError`;
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
   ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
@@ -33,6 +36,8 @@ from .store import (
     NewEvent,
     RecordedEvent,
     SerializationError,
+    SpecError,
+    SpecFailed,
     StoreClosedError,
     StoreLockedError,
     Subscription,
@@ -77,6 +82,8 @@ from .read import (
     rebuild,
     rebuild_set_based,
 )
+from .write.decider import Decider, DeciderRepository
+from .testing import given
 from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 
@@ -110,6 +117,8 @@ __all__ = [
     # the write side (aggregates)
     "Aggregate",
     "AggregateNotFoundError",
+    "Decider",
+    "DeciderRepository",
     "DomainError",
     "DomainEvent",
     "EventDecodeError",
@@ -124,6 +133,7 @@ __all__ = [
     "copy_and_transform",
     "default_registry",
     "domain_event",
+    "given",
     # the event store
     "ANY",
     "NO_STREAM",
@@ -138,6 +148,8 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SerializationError",
+    "SpecError",
+    "SpecFailed",
     "StoreClosedError",
     "StoreLockedError",
     "Subscription",

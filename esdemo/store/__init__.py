@@ -22,6 +22,8 @@ from .errors import (
     DuplicateEventError,
     EventStoreError,
     SerializationError,
+    SpecError,
+    SpecFailed,
     StoreClosedError,
     StoreLockedError,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SerializationError",
+    "SpecError",
+    "SpecFailed",
     "StoreClosedError",
     "StoreLockedError",
     "Subscription",

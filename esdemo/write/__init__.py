@@ -9,10 +9,13 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
   is the only state change;
 * :mod:`.repository`: load (also as of a version or a time) and save with the
   loaded version as the expected version;
-* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only.
+* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only;
+* :mod:`.decider`: the same model as three functions (decide, evolve, initial state);
+* :mod:`.testing`: given / when / then specs for aggregates and deciders.
 """
 
 from .aggregate import Aggregate, DomainError
+from .decider import Decider, DeciderRepository
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
 from .repository import AggregateNotFoundError, LoadPlan, Repository
 from .snapshots import Snapshot, SnapshotStore
@@ -21,6 +24,8 @@ from .upcasting import Upcasters, UpcastError, copy_and_transform
 __all__ = [
     "Aggregate",
     "AggregateNotFoundError",
+    "Decider",
+    "DeciderRepository",
     "DomainError",
     "DomainEvent",
     "EventDecodeError",
