@@ -125,7 +125,7 @@ def row_diff(expected: list[dict[str, Any]], actual: list[dict[str, Any]],
     differing = 0
     for k in keys:
         want, got = by_key_expected.get(k), by_key_actual.get(k)
-        label = ", ".join(f"{name}={value!r}" for name, value in zip(key, k))
+        label = name = ", ".join(f"{column}={value!r}" for column, value in zip(key, k))
         lines = []
         if want is None or got is None:
             lines.append(("(row)", "present" if want else "(none)", "present" if got else "(none)", True))
@@ -139,7 +139,7 @@ def row_diff(expected: list[dict[str, Any]], actual: list[dict[str, Any]],
         for column, w, g, differs in lines:
             mark = ""
             if differs and first is None:
-                first, mark = f"row {label}, column {column!r}", ">>"
+                first, mark = f"row {name}, column {column!r}", ">>"
             rows.append((label, column, w, g, mark))
             label = ""
     if not rows:
