@@ -49,12 +49,13 @@ def account_histories(max_size: int = 12) -> st.SearchStrategy[list[tuple[str, D
     return st.lists(st.tuples(st.sampled_from(["deposit", "withdraw"]), cents), max_size=max_size)
 
 
-def check_snapshot_plus_tail(backend: str, history: list[tuple[str, Decimal]], snapshot_at: int) -> dict[str, Any]:
+def check_snapshot_plus_tail(backend: str, history: list[tuple[str, Decimal]], snapshot_at: int, *,
+                             account_class: type[Account] = Account) -> dict[str, Any]:
     """Open account ``p``, run ``history``, snapshot at version ``snapshot_at`` (clamped to the stream):
-    loading must equal a full replay. Returns the state."""
+    loading must equal a full replay. Returns the state. ``account_class``: an Account subclass to check."""
     with EventStore(backend=backend, clock=FakeClock(T0)) as store:
-        accounts = Repository(store, Account)
-        account = Account.open("p", owner="Ada")
+        accounts = Repository(store, account_class)
+        account = account_class.open("p", owner="Ada")
         for command, amount in history:
             try:
                 getattr(account, command)(amount)

@@ -68,5 +68,5 @@ def test_the_snapshot_check_catches_a_snapshot_that_lies(monkeypatch):
     def lying(self, state):
         original(self, {**state, "balance": state["balance"] + 1})
     monkeypatch.setattr(Account, "restore_state", lying)
-    with pytest.raises(SpecFailed, match="snapshot at 1 \\+ tail gives"):
+    with pytest.raises(SpecFailed, match=r"snapshot at 1 \+ tail is not what a full replay gives \(1 event\)\. Different: balance"):
         check_snapshot_plus_tail("sqlite", [], 1)

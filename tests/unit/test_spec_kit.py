@@ -138,3 +138,19 @@ def test_a_spec_with_no_expected_events_checks_that_nothing_was_recorded():
     with pytest.raises(SpecFailed, match="expected 0 events, the command recorded 1"):
         given(AccountOpened("1", "Ada", Decimal("0")), aggregate=Account).when(
             lambda account: account.deposit(Decimal("1"))).then()
+
+
+def test_the_command_is_described_by_its_own_lambda_even_inside_another():
+    from esdemo.write.testing import describe_command
+
+    def outer(spec):
+        return spec()
+    captured = []
+    outer(lambda: captured.append(describe_command(lambda order: order.submit(at=AT))))
+    assert captured == ["submit(at=AT)"]
+    assert describe_command(lambda account, extra=1: account.deposit(Decimal("1"))) == 'deposit(Decimal("1"))'
+    assert describe_command(MoneyDeposited("1", Decimal("1"))) == "MoneyDeposited(account_id='1', amount=Decimal('1'))"
+
+    def pay_it(order):
+        order.pay()
+    assert describe_command(pay_it) == "pay_it(...)"
