@@ -60,6 +60,7 @@ class Upcasters:
     def __init__(self) -> None:
         self._steps: dict[tuple[str, int], Upcaster] = {}
         self._keys: dict[tuple[str, int], str] = {}
+        self.changes = 0  # counts registrations, so fingerprints can be cached until the chain changes
 
     def register(self, event_type: str, from_version: int, step: Upcaster, *,
                  fingerprint: str | None = None) -> Upcaster:
@@ -85,6 +86,7 @@ class Upcasters:
                 "there can be only one step per version. Chain a step from the next version instead."
             )
         self._steps[key] = step  # same name again: a notebook cell run twice, keep the newest
+        self.changes += 1
         self._keys.pop(key, None)
         if fingerprint is not None:
             self._keys[key] = "name:" + fingerprint
