@@ -25,7 +25,7 @@ class Given(write_testing.Given):
 
 def given(*events: Any, **options: Any) -> Given:
     """Start a spec; see :func:`esdemo.write.testing.given` for the options."""
-    if len(events) == 1 and isinstance(events[0], (list, tuple)):
+    if len(events) == 1 and isinstance(events[0], (list, tuple)) and not read_testing._is_pair(events[0]):
         events = tuple(events[0])
     return Given(list(events), **options)
 

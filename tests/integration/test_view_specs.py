@@ -97,3 +97,7 @@ def test_bad_view_specs():
 
 def test_row_diff_is_empty_when_rows_agree():
     assert row_diff([{"k": 1, "v": "a"}], [{"k": 1, "v": "a", "other": 3}], key=("k",)) == ("1 rows as expected", "")
+
+
+def test_a_single_stream_event_pair_is_not_taken_for_a_list(backend):
+    given(("a", NewEvent("X", {}))).then_view(Streams, [{"stream_id": "a", "events": 1}], backend=backend)
