@@ -154,3 +154,14 @@ def test_the_command_is_described_by_its_own_lambda_even_inside_another():
     def pay_it(order):
         order.pay()
     assert describe_command(pay_it) == "pay_it(...)"
+
+
+def test_raw_given_events_of_unknown_types_and_history_a_decider_cannot_fold():
+    from esdemo import NewEvent
+    from esdemo.examples.bank_decider import Deposit, account_decider
+    with pytest.raises(SpecError, match="given event 1 has the type 'Nope', which the registry does not know"):
+        given(NewEvent("Nope", {}), aggregate=Order).when(lambda o: o.pay()).then()
+    with pytest.raises(SpecError, match="do not evolve Account's state: TypeError: evolve has no case for OrderCreated"):
+        given(OrderCreated("1", "c"), decider=account_decider).when(Deposit("1", Decimal("1"))).then()
+    with pytest.raises(SpecError, match="decider must be a Decider"):
+        given(decider=object()).when(Deposit("1", Decimal("1"))).then()
