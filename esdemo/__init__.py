@@ -14,7 +14,10 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
   :class:`DomainError`, :class:`Repository` (and its :class:`LoadPlan`),
   :class:`SnapshotStore`, :class:`Snapshot`, and their errors; erasure by crypto-shredding:
   :func:`personal_data`, :class:`KeyStore`, :func:`encrypting_registry`, :func:`forget_subject`,
-  ``ERASED`` and :func:`is_erased`;
+  ``ERASED`` and :func:`is_erased`; the functional style: :class:`Decider` (decide, evolve,
+  initial state) and :class:`DeciderRepository`;
+* testing: :func:`given` (given / when / then for aggregates and deciders,
+  ``then_view`` for projections), :class:`SpecFailed` and :class:`SpecError`;
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
   ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
@@ -36,6 +39,8 @@ from .store import (
     RecordedEvent,
     SerializationError,
     StillRunningError,
+    SpecError,
+    SpecFailed,
     StoreClosedError,
     StoreLockedError,
     Subscription,
@@ -95,6 +100,8 @@ from .read import (
     rebuild,
     rebuild_set_based,
 )
+from .write.decider import Decider, DeciderRepository
+from .testing import given
 from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 
@@ -143,6 +150,8 @@ __all__ = [
     "seeded_random_bytes",
     "Aggregate",
     "AggregateNotFoundError",
+    "Decider",
+    "DeciderRepository",
     "DomainError",
     "DomainEvent",
     "EventDecodeError",
@@ -157,6 +166,7 @@ __all__ = [
     "copy_and_transform",
     "default_registry",
     "domain_event",
+    "given",
     # the event store
     "ANY",
     "NO_STREAM",
@@ -172,6 +182,8 @@ __all__ = [
     "RecordedEvent",
     "SerializationError",
     "StillRunningError",
+    "SpecError",
+    "SpecFailed",
     "StoreClosedError",
     "StoreLockedError",
     "Subscription",

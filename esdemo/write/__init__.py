@@ -12,9 +12,12 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
 * :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only;
 * :mod:`.erasure`: crypto-shredding: personal fields encrypted with a per-subject
   key kept apart from the log; forgetting a subject destroys its key.
+* :mod:`.decider`: the same model as three functions (decide, evolve, initial state);
+* :mod:`.testing`: given / when / then specs for aggregates and deciders.
 """
 
 from .aggregate import Aggregate, DomainError
+from .decider import Decider, DeciderRepository
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
 from .erasure import (
     ERASED,
@@ -55,6 +58,8 @@ __all__ = [
     "seeded_random_bytes",
     "Aggregate",
     "AggregateNotFoundError",
+    "Decider",
+    "DeciderRepository",
     "DomainError",
     "DomainEvent",
     "EventDecodeError",

@@ -26,6 +26,7 @@ type and the position, instead of being silently skipped.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -93,6 +94,7 @@ class EventRegistry:
         self.cipher = cipher
         self._by_name: dict[str, _Entry] = {}
         self._by_class: dict[type, _Entry] = {}
+        self._decoding: tuple[tuple[int, int], dict[str, str]] | None = None  # (versions, fingerprints) cache
 
     # -- registering ----------------------------------------------------------------
     def register(self, cls: E, name: str | None = None, version: int | None = None) -> E:
@@ -121,6 +123,7 @@ class EventRegistry:
             self._by_class.pop(old.cls, None)
         cls.event_type, cls.schema_version = name, version  # type: ignore[attr-defined]
         entry = _Entry(cls, name, version)
+        self._decoding = None
         self._by_name[name] = entry
         self._by_class[cls] = entry
         return cls
@@ -135,9 +138,30 @@ class EventRegistry:
 
         return decorate
 
-    def upcaster(self, event_type: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def upcaster(self, event_type: str, *, from_version: int,
+                 fingerprint: str | None = None) -> Callable[[Upcaster], Upcaster]:
         """Decorator registering an upcaster in this registry's chain (see :mod:`esdemo.write.upcasting`)."""
-        return self.upcasters.upcaster(event_type, from_version=from_version)
+        return self.upcasters.upcaster(event_type, from_version=from_version, fingerprint=fingerprint)
+
+    def decoding(self) -> dict[str, str]:
+        """How each registered type is decoded now, as ``{event type: fingerprint}``.
+
+        A fingerprint covers the type's schema version, its fields and its
+        upcaster chain (:meth:`Upcasters.fingerprint`). A snapshot records this
+        map; when the fingerprint of a type it records changes, the snapshot
+        was decoded differently and is ignored (see :mod:`esdemo.write.snapshots`).
+        Registering a new type changes no existing fingerprint. The map is
+        cached until a class or an upcaster is registered.
+        """
+        versions = (id(self.upcasters), self.upcasters.changes)
+        if self._decoding is not None and self._decoding[0] == versions:
+            return dict(self._decoding[1])
+        out = {}
+        for name, entry in self._by_name.items():
+            text = repr((name, entry.version, entry.fields, self.upcasters.fingerprint(name)))
+            out[name] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        self._decoding = (versions, dict(sorted(out.items())))
+        return dict(self._decoding[1])
 
     # -- converting -----------------------------------------------------------------
     def encode(self, event: DomainEvent, *, event_id: uuid.UUID | None = None,

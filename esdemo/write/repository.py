@@ -73,7 +73,10 @@ class Repository(Generic[A]):
 
     * ``snapshot_every=N``: after a save that crosses a multiple of ``N``
       (e.g. from version 998 to 1003 with ``N=1000``), store a snapshot.
-      Loads use the newest usable snapshot whether or not ``N`` is set.
+      Loads use the newest usable snapshot whether or not ``N`` is set:
+      one of the class's ``snapshot_version`` whose events were decoded as
+      ``registry`` decodes them now. A snapshot decoded otherwise (an upcaster
+      was added or changed since) is ignored, and the load replaces it.
     * ``registry``: the :class:`~esdemo.write.domain.EventRegistry` that encodes and
       decodes the events (default: ``default_registry``).
     * ``id_factory``: a callable giving each new event its id, e.g.
@@ -96,7 +99,7 @@ class Repository(Generic[A]):
         self.aggregate_class = aggregate_class
         self.snapshot_every = snapshot_every
         self.registry = registry if registry is not None else default_registry
-        self.snapshots = SnapshotStore(store)
+        self.snapshots = SnapshotStore(store, decoding=self.registry.decoding)
         self._id_factory = id_factory
 
     # -- loading -------------------------------------------------------------------------
@@ -117,7 +120,7 @@ class Repository(Generic[A]):
         if as_of is not None:
             history = self._history_as_of(stream_id, as_of)
             target = len(history)
-        snapshot = self._usable_snapshot(stream_id, target)
+        snapshot, stale = self.snapshots.find(stream_id, schema_version=cls.snapshot_version, at_most=target)
         start = 1 if snapshot is None else snapshot.version + 1
         tail = history[start - 1:] if history is not None else self.store.read(stream_id, start, to_version=target)
         if snapshot is None and not tail:
@@ -127,7 +130,14 @@ class Repository(Generic[A]):
             aggregate.restore_state(snapshot.state)
             aggregate.version = snapshot.version
         decode = self.registry.decode
-        aggregate.replay([decode(recorded) for recorded in tail], tail[-1].version if tail else aggregate.version)
+        events = [decode(recorded) for recorded in tail]
+        if stale is not None and tail and tail[0].version <= stale.version <= tail[-1].version:
+            # A snapshot decoded with other upcasters: replay up to it, then replace it with the true state.
+            cut = stale.version - tail[0].version + 1
+            aggregate.replay(events[:cut], stale.version)
+            self._replace_stale(aggregate)
+            events, tail = events[cut:], tail[cut:]
+        aggregate.replay(events, tail[-1].version if tail else aggregate.version)
         if target is not None and aggregate.version != target:
             raise _beyond_the_end(stream_id, self.store.stream_version(stream_id), target)
         return aggregate
@@ -153,6 +163,14 @@ class Repository(Generic[A]):
         snapshot = self._usable_snapshot(stream_id, target)
         start = 0 if snapshot is None else snapshot.version
         return LoadPlan(stream_id, target, None if snapshot is None else snapshot.version, target - start)
+
+    def _replace_stale(self, aggregate: A) -> None:
+        try:
+            self.take_snapshot(aggregate)
+        except Exception as exc:  # a cache that could not be refreshed: the load is still right
+            warnings.warn(f"{aggregate.stream_id}: could not replace the stale snapshot at version "
+                          f"{aggregate.version}: {exc!r}. Loads stay correct (full replay).", RuntimeWarning,
+                          stacklevel=3)
 
     def _usable_snapshot(self, stream_id: str, target: int | None) -> Snapshot | None:
         """The one rule for picking a snapshot, shared by load and load_plan."""
