@@ -114,3 +114,25 @@ def test_bad_arguments(shop):
         build_time_travel(debugger(shop), start=8)
     with pytest.raises(ValueError, match="view must be one of"):
         build_time_travel(debugger(shop), view="nope")
+
+
+def test_notebook_02s_january_scrubbed_account_and_view_agree_at_every_position():
+    from esdemo import ProjectionRunner
+    from esdemo.data import open_store
+    from esdemo.examples.bank import Account
+    from esdemo.examples.bank_views import AccountBalances
+
+    with open_store("account_123") as january:
+        debugger = TimeTravel(january, projections=[AccountBalances()], aggregates=[Account],
+                              decoder=default_registry, checkpoint_every=4)
+        for position in range(1, january.head() + 1):
+            moment = debugger.at(position)
+            account = moment.aggregate(Account, "123")
+            assert moment.row("account_balances", "123")["balance"] == account["balance"]
+            assert {c.field for c in moment.changes.fields} >= {"version"}
+        sixth = debugger.at(6)
+        assert [str(c) for c in sixth.changes.rows] == [
+            "account_balances['123'] balance 950.00 → 914.80, withdrawals 2 → 3"]
+        live = AccountBalances()
+        ProjectionRunner(january, live).catch_up()
+        assert live.storage.get("123") == debugger.at(january.head()).row("account_balances", "123")
