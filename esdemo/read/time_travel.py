@@ -38,7 +38,8 @@ import copy
 import hashlib
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +178,12 @@ class Moment:
             if state is not None:
                 states[stream_id[len(prefix):]] = state
         return states
+
+    def aggregate_of_event(self, aggregate_class: type) -> dict[str, Any] | None:
+        """The state right after the event of the aggregate the event belongs to (``None``: another class's stream)."""
+        if self.event is None or self._debugger._class_of_stream(self.event.stream_id) is not aggregate_class:
+            return None
+        return _state(self._aggregate(self.event.stream_id))
 
     def _aggregate(self, stream_id: str) -> Any:
         if stream_id in self._aggregates:
@@ -492,12 +499,16 @@ class TimeTravel:
     def _neighbour(self, position: int, stream_id: str | None, step: int) -> int | None:
         head = self.store.head()
         _check_position(position, head)
+        here = self.event(position) if position else None
         if stream_id is None:
-            if position == 0:
+            if here is None:
                 raise TimeTravelError("position 0 has no event, so no stream: pass stream_id=...")
-            stream_id = self.event(position).stream_id
-        events = self.store.read(stream_id)
-        positions = [e.position for e in events]
+            stream_id = here.stream_id
+        if here is not None and here.stream_id == stream_id:      # the stream's versions say where its neighbours are
+            version = here.version + step
+            found = self.store.read(stream_id, version, to_version=version) if version >= 1 else []
+            return found[0].position if found else None
+        positions = [e.position for e in self.store.read(stream_id)]
         if step > 0:
             i = bisect.bisect_right(positions, position)
             return positions[i] if i < len(positions) else None
@@ -633,7 +644,6 @@ class Fork:
     real: list[RecordedEvent]
     alternative: list[RecordedEvent]
     result: Any = None
-    _compared: dict[str, list[RowChange]] = field(default_factory=dict, repr=False)
 
     @property
     def end(self) -> int:
@@ -676,7 +686,7 @@ def events_upto(store: EventStore, position: int, sql: str = "SELECT * FROM log 
         events_upto(store, 13242, "SELECT type, count(*) AS n FROM log GROUP BY type ORDER BY type")
     """
     _check_position(position, store.head())
-    if "log" not in sql:
+    if not re.search(r"\blog\b", sql):
         raise ValueError("the query must read FROM log (the events up to the position), e.g. 'SELECT * FROM log'")
     prefix = f"WITH log AS (SELECT * FROM events WHERE position <= {int(position)}) "
     return store.sql(prefix + sql)

@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..read.time_travel import Moment, TimeTravel, TimeTravelError
+from ..read.time_travel import Moment, TimeTravel
 from ..tables import format_value
 
 CHANGED = "background:#fff3b0"
@@ -79,20 +79,15 @@ def time_travel_html(moment: Moment, *, follow: tuple[str, Any] | None = None,
 
 
 def _aggregate_html(moment: Moment, aggregate_class: type) -> str:
-    event = moment.event
-    try:
-        prefix = moment._debugger._prefix_of(aggregate_class)
-    except TimeTravelError:
+    state = moment.aggregate_of_event(aggregate_class)
+    if state is None:
         return ""
-    if event is None or not event.stream_id.startswith(prefix + "-"):
-        return ""
-    state = moment.aggregate(aggregate_class, event.stream_id[len(prefix) + 1:]) or {}
     changed = {c.field for c in moment.changes.fields}
     cells = []
     for name, value in state.items():
         text = html.escape(f"{name} {format_value(value)}")
         cells.append(f"<span style='{CHANGED}'>{text}</span>" if name in changed else text)
-    return f"{html.escape(event.stream_id)} after it: " + " · ".join(cells)
+    return f"{html.escape(moment.event.stream_id)} after it: " + " · ".join(cells)  # type: ignore[union-attr]
 
 
 def _rows_html(rows: list[tuple[Any, dict[str, Any], Any]]) -> str:

@@ -165,6 +165,8 @@ def test_a_payment_changes_the_order_three_views_and_says_so(shop):
     assert summary.kind == "updated" and "status" in summary.columns and summary.after["currency"] == "USD"
     assert {c.field for c in moment.changes.fields} >= {"status", "paid_amount", "currency", "version"}
     assert "paid" in moment.describe() and moment.changes.keys("order_summary") == {paid.data["order_id"]}
+    assert moment.aggregate_of_event(Order) == moment.aggregate(Order, paid.data["order_id"])
+    assert moment.aggregate_of_event(Order)["status"] == "paid" and moment.aggregate_of_event(OrderCreated) is None
 
 
 def test_position_0_is_the_empty_system(shop):
@@ -284,6 +286,9 @@ def test_next_and_previous_event_of_a_stream(shop):
             assert debugger.previous_in_stream(there) == here
         assert debugger.next_in_stream(positions[-1]) is None and debugger.previous_in_stream(positions[0]) is None
         assert debugger.next_in_stream(0, stream_id) == positions[0]
+        other = next(p for p in range(1, shop.head() + 1) if p not in positions)   # from another stream's event
+        assert debugger.next_in_stream(other, stream_id) == next((p for p in positions if p > other), None)
+        assert debugger.previous_in_stream(other, stream_id) == next((p for p in reversed(positions) if p < other), None)
     with pytest.raises(TimeTravelError, match="pass stream_id"):
         debugger.next_in_stream(0)
 
@@ -387,6 +392,8 @@ def test_events_upto_is_the_log_as_of_p_on_both_backends(shop):
         events_upto(shop, shop.head() + 1)
     with pytest.raises(ValueError, match="FROM log"):
         events_upto(shop, 3, "SELECT * FROM events")
+    with pytest.raises(ValueError, match="FROM log"):
+        events_upto(shop, 3, "SELECT * FROM catalog")
 
 
 def test_the_duckdb_macro_and_a_clear_error_on_sqlite(backend):
