@@ -138,6 +138,8 @@ def build_time_travel(debugger: TimeTravel, *, start: int | None = None, aggrega
         "row_change": W.Button(description="last change of row", layout=W.Layout(width="140px")),
     }
     result, status = W.HTML(), W.HTML()
+    result.add_class("esdemo-time-travel-result")      # for the browser test (and user CSS) to find it
+    status.add_class("esdemo-time-travel-status")
     c = controls
     box = W.VBox([W.HBox([c["position"], c["back"], c["forward"]]),
                   W.HBox([c["next_in_stream"], c["cause"], c["view"], c["row"], c["row_change"]]), status, result])
