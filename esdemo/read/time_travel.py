@@ -537,8 +537,10 @@ class TimeTravel:
     def last_change(self, view: str, key: Any, position: int) -> int | None:
         """The last position at or before ``position`` whose event changed row ``key`` of ``view``; ``None`` if none did.
 
-        Searches backwards one checkpoint interval at a time, replaying each
-        interval from its checkpoint and watching the row.
+        Searches backwards one checkpoint interval at a time. The checkpoints
+        record every row a handler wrote in each interval, so an interval in
+        which the row was never written is skipped without replaying it; the
+        others are replayed from their checkpoint, watching the row.
         """
         self._check_code()
         _check_position(position, self.store.head())
@@ -547,8 +549,14 @@ class TimeTravel:
                                   f"{[p.name for p in self.projections]}")
         self._extend_checkpoints(position)
         every, high = self.checkpoint_every, position
+        versions = self._history.rows[view].get(key)
+        written = set(versions[0]) if versions else set()
         while high >= 1:
             low = ((high - 1) // every) * every
+            interval = low // every + 1          # the checkpoint that closes (low, low + every]
+            if high == low + every and interval < self._history.count and interval not in written:
+                high = low                       # not written in this whole interval: it did not change there
+                continue
             cursor = _Cursor(self, _Frozen(self._history, low // every), low)
             found = None
             for event in self.store.read_all(low + 1, limit=high - low):
