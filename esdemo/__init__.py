@@ -21,7 +21,9 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
   ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
-  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
+  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`;
+* time travel over the whole log: :class:`TimeTravel` (every view and aggregate as of any
+  position, the diff against the position before, what-if forks) and :func:`events_upto` (SQL).
 """
 
 from .store import (
@@ -83,20 +85,30 @@ from .write import (
 from .read import (
     AsOf,
     Batch,
+    Changes,
     ColumnValues,
     DataFrameTable,
     Documents,
+    FieldChange,
+    Fork,
     Lag,
+    Moment,
     Projection,
     ProjectionConflictError,
     ProjectionError,
     ProjectionRunner,
     ProjectionTimeoutError,
     RebuildReport,
+    RowChange,
     RunnerGroup,
     SqlTable,
+    TimeTravel,
+    TimeTravelError,
     ViewRows,
     ViewStorage,
+    code_fingerprint,
+    events_upto,
+    install_events_upto,
     rebuild,
     rebuild_set_based,
 )
@@ -131,6 +143,17 @@ __all__ = [
     "rebuild",
     "rebuild_set_based",
     "simulate_gaps",
+    # time travel over the whole log
+    "Changes",
+    "FieldChange",
+    "Fork",
+    "Moment",
+    "RowChange",
+    "TimeTravel",
+    "TimeTravelError",
+    "code_fingerprint",
+    "events_upto",
+    "install_events_upto",
     "simulate_lag",
     # the write side (aggregates)
     "ERASED",

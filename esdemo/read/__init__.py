@@ -9,7 +9,8 @@ them into domain events is the caller's choice).
   (DuckDB or SQLite tables, documents, DataFrames);
 * :mod:`.lag`: how far behind a view is, and "as of" answers;
 * :mod:`.runner_group`: several runners driven together;
-* :mod:`.rebuild`: blue/green rebuilds, per event or set-based.
+* :mod:`.rebuild`: blue/green rebuilds, per event or set-based;
+* :mod:`.time_travel`: :class:`TimeTravel`, every view and aggregate as of any position, diffs, what-if forks.
 """
 
 from .lag import AsOf, Lag
@@ -20,25 +21,37 @@ from .rebuild import RebuildReport, rebuild, rebuild_set_based
 from .runner_group import RunnerGroup
 from .sql_values import ColumnValues
 from .sql_views import SqlTable
+from .time_travel import (Changes, FieldChange, Fork, Moment, RowChange, TimeTravel, TimeTravelError, code_fingerprint,
+                          events_upto, install_events_upto)
 from .view_rows import ViewRows
 
 __all__ = [
     "AsOf",
     "Batch",
+    "Changes",
     "ColumnValues",
     "DataFrameTable",
     "Documents",
+    "FieldChange",
+    "Fork",
     "Lag",
+    "Moment",
     "Projection",
     "ProjectionConflictError",
     "ProjectionError",
     "ProjectionRunner",
     "ProjectionTimeoutError",
     "RebuildReport",
+    "RowChange",
     "RunnerGroup",
     "SqlTable",
+    "TimeTravel",
+    "TimeTravelError",
     "ViewRows",
     "ViewStorage",
+    "code_fingerprint",
+    "events_upto",
+    "install_events_upto",
     "rebuild",
     "rebuild_set_based",
 ]

@@ -36,6 +36,12 @@ from .replay import (
     replay_steps,
     replay_to,
 )  # 02 · Event sourcing: replay, step by step
+from .time_travel import (
+    build_time_travel,
+    find_key,
+    key_text,
+    time_travel_html,
+)  # 02 and the capstone · the time-travel debugger over the whole log
 from .race import RaceOutcome, build_race_widget, race  # 03 · racing writers
 from .order_console import (
     CONSOLE_ITEMS,
