@@ -16,7 +16,13 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
   ``wait_for``), :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
-  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
+  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`;
+* conversations: every saved event carries ``correlation_id`` and ``causation_id``
+  (:func:`handling_command`, :func:`reacting_to`), read back by :func:`read_conversation`
+  and laid out by :func:`swimlane`;
+* the process layer: :class:`CommandBus` (each command id once in effect), :class:`ProcessManager`
+  (orchestration with deadlines), :class:`Reactor` (choreography), :class:`OutboxRelay`,
+  :class:`MessageBus` and :class:`Inbox` (integration events, at least once, duplicates dropped).
 """
 
 from .store import (
@@ -41,6 +47,13 @@ from .store import (
 )
 from .write import (
     Aggregate,
+    MessageContext,
+    current_context,
+    event_id_for,
+    handling_command,
+    in_context,
+    reacting_to,
+    step_id,
     AggregateNotFoundError,
     DomainError,
     DomainEvent,
@@ -58,6 +71,11 @@ from .write import (
     domain_event,
 )
 from .read import (
+    Arrow,
+    Node,
+    Swimlane,
+    read_conversation,
+    swimlane,
     AsOf,
     Batch,
     ColumnValues,
@@ -77,10 +95,58 @@ from .read import (
     rebuild,
     rebuild_set_based,
 )
+from .process import (
+    CommandBus,
+    CommandProducedNothingError,
+    CommandResult,
+    Crash,
+    Deadline,
+    Envelope,
+    Inbox,
+    IntegrationEvent,
+    MessageBus,
+    OutboxRelay,
+    ProcessError,
+    ProcessManager,
+    Reactor,
+    UnknownCommandError,
+    integration_event,
+    run_until_quiet,
+)
 from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 
 __all__ = [
+    # the process layer (process managers, choreography, outbox and inbox)
+    "CommandBus",
+    "CommandProducedNothingError",
+    "CommandResult",
+    "Crash",
+    "Deadline",
+    "Envelope",
+    "Inbox",
+    "IntegrationEvent",
+    "MessageBus",
+    "OutboxRelay",
+    "ProcessError",
+    "ProcessManager",
+    "Reactor",
+    "UnknownCommandError",
+    "integration_event",
+    "run_until_quiet",
+    # conversations: correlation and causation
+    "Arrow",
+    "MessageContext",
+    "Node",
+    "Swimlane",
+    "current_context",
+    "event_id_for",
+    "handling_command",
+    "in_context",
+    "reacting_to",
+    "read_conversation",
+    "step_id",
+    "swimlane",
     # the read side (projections, views, rebuilds, simulations)
     "AsOf",
     "Batch",

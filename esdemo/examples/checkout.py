@@ -43,15 +43,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from ..process.commands import CommandBus
-from ..process.process_manager import Deadline, ProcessManager
+from ..process.process_manager import Crash, Deadline, ProcessManager
 from ..read.conversation import read_conversation
+from ..store.clock import FakeClock
 from ..store.event_store import EventStore
 from ..store.events import RecordedEvent
+from ..store.ids import seeded_ids
 from ..write.aggregate import Aggregate, DomainError
 from ..write.context import correlation_of
 from ..write.domain import DomainEvent, domain_event
@@ -667,3 +669,112 @@ def conversation_of(store: EventStore, order_id: str) -> str:
     if not events:
         raise LookupError(f"no order {order_id!r} in this store")
     return correlation_of(events[0])
+
+
+# -- scenarios with faults, for the notebook's fault injector and the crash tests ----------------------------
+SCENARIOS = {
+    "paid": "the customer pays; the order ships and is confirmed",
+    "declined": "the card is declined: release the stock, cancel the order",
+    "timeout": "no payment within 15 minutes: expire the payment, release the stock, cancel",
+    "refused": "paid, but the courier refuses the address: refund, release, cancel",
+}
+START = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
+CARDS = {"paid": "4242-4242-4242-4242", "declined": "4000-0000-0000-0002", "refused": "4242-4242-4242-4242"}
+
+
+class CrashInjector:
+    """A fault hook: records every point reached, and raises :class:`Crash` at the chosen one, once.
+
+    ``at`` is a point's name (crash the first time it is reached, e.g.
+    ``"command:request-payment"``) or a number ``n`` (crash at the n-th point
+    reached, counting from 1), or ``None`` (never crash: just record).
+    """
+
+    def __init__(self, at: int | str | None = None):
+        if at is not None and not isinstance(at, (int, str)) or isinstance(at, bool):
+            raise TypeError(f"at must be a point name, a number >= 1 or None, got {at!r}")
+        self.at, self.points, self.crashes = at, [], []
+        self._armed = at is not None
+
+    def __call__(self, point: str) -> None:
+        self.points.append(point)
+        if self._armed and (self.at == point if isinstance(self.at, str) else self.at == len(self.points)):
+            self._armed = False
+            self.crashes.append(point)
+            raise Crash(f"crashed at {point!r}")
+
+
+@dataclass
+class ScenarioRun:
+    """What :func:`run_scenario` did: the store, the shop, the order, and the faults that hit."""
+
+    scenario: str
+    store: EventStore
+    shop: Shop
+    order: PlacedOrder
+    faults: CrashInjector
+    duplicates: int
+
+    @property
+    def conversation(self) -> list[RecordedEvent]:
+        return self.shop.conversation(self.order)
+
+    @property
+    def ledger(self) -> dict[str, int]:
+        return ledger(self.store, self.order.order_id)
+
+    def story(self) -> list[tuple[str, str]]:
+        """The conversation as (stream, event type) pairs, in log order."""
+        return [(e.stream_id, e.type) for e in self.conversation]
+
+
+def run_scenario(scenario: str, *, backend: str = "duckdb", crash_at: int | str | None = None,
+                 deliver_twice: bool = False, seed: int = 7) -> ScenarioRun:
+    """Run one checkout from placing to the end, on a fresh in-memory store, reproducibly.
+
+    ``crash_at`` crashes the process manager once at that point (see
+    :class:`CrashInjector`); the driver then restarts it, as a supervisor
+    would, and the event is delivered again. ``deliver_twice`` makes the
+    command bus receive every command the manager sends twice.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {sorted(SCENARIOS)}, got {scenario!r}")
+    clock = FakeClock(START, step=timedelta(seconds=1))
+    store = EventStore(backend=backend, clock=clock)
+    faults = CrashInjector(crash_at)
+    shop = Shop(store, id_factory=seeded_ids(seed), clock=clock.peek, fault=faults)
+    duplicates = 0
+    if deliver_twice:
+        dispatch = shop.bus.dispatch
+
+        def twice(envelope: Any) -> Any:
+            nonlocal duplicates
+            dispatch(envelope)
+            duplicates += 1
+            return dispatch(envelope)
+
+        shop.bus.dispatch = twice  # type: ignore[method-assign]
+    shop.add_stock("BOOK-1", 10)
+    shop.add_stock("PEN-2", 10)
+    address = "nowhere" if scenario == "refused" else "1 Main St"
+    order = shop.place_order("A1", "c-42", [("BOOK-1", 2, Decimal("25.00")), ("PEN-2", 1, Decimal("3.50"))],
+                             address=address)
+    _until_done(shop.run)
+    if scenario in CARDS:
+        clock.advance(minutes=3)
+        shop.pay("A1", CARDS[scenario])
+        _until_done(shop.run)
+    clock.advance(minutes=16)
+    _until_done(shop.tick)
+    return ScenarioRun(scenario, store, shop, order, faults, duplicates)
+
+
+def _until_done(step: Callable[[], object], attempts: int = 100) -> None:
+    """Run ``step``; after a simulated crash, run it again (a supervisor restarting the process)."""
+    for _ in range(attempts):
+        try:
+            step()
+            return
+        except Crash:
+            continue
+    raise RuntimeError(f"{step} kept crashing after {attempts} restarts")

@@ -9,9 +9,11 @@ them into domain events is the caller's choice).
   (DuckDB or SQLite tables, documents, DataFrames);
 * :mod:`.lag`: how far behind a view is, and "as of" answers;
 * :mod:`.runner_group`: several runners driven together;
-* :mod:`.rebuild`: blue/green rebuilds, per event or set-based.
+* :mod:`.rebuild`: blue/green rebuilds, per event or set-based;
+* :mod:`.conversation`: one conversation (a correlation id) read back, and laid out as swimlanes.
 """
 
+from .conversation import Arrow, Node, Swimlane, read_conversation, swimlane
 from .lag import AsOf, Lag
 from .memory_views import DataFrameTable, Documents
 from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
@@ -23,12 +25,14 @@ from .sql_views import SqlTable
 from .view_rows import ViewRows
 
 __all__ = [
+    "Arrow",
     "AsOf",
     "Batch",
     "ColumnValues",
     "DataFrameTable",
     "Documents",
     "Lag",
+    "Node",
     "Projection",
     "ProjectionConflictError",
     "ProjectionError",
@@ -37,8 +41,11 @@ __all__ = [
     "RebuildReport",
     "RunnerGroup",
     "SqlTable",
+    "Swimlane",
     "ViewRows",
     "ViewStorage",
+    "read_conversation",
     "rebuild",
     "rebuild_set_based",
+    "swimlane",
 ]

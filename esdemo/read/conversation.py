@@ -16,6 +16,7 @@ correlation id (a column of its own, or an expression index).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..store.events import RecordedEvent
@@ -39,3 +40,60 @@ def read_conversation(store: EventStore, correlation_id: uuid.UUID | str) -> lis
     # One read of the range the conversation spans, then keep its events (positions have no holes).
     span = store.read_all(positions[0], limit=positions[-1] - positions[0] + 1)
     return [event for event in span if event.position in wanted]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One event on the chart: its column (``step``, 0-based, in log order) and its lane (stream)."""
+
+    step: int
+    lane: int
+    position: int
+    stream_id: str
+    type: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """Cause -> effect between two nodes (by step). ``source`` is ``None`` when the cause is not an
+    event of the conversation (a user's command): the node starts a branch."""
+
+    source: int | None
+    target: int
+
+
+@dataclass(frozen=True)
+class Swimlane:
+    """A conversation laid out for drawing: one lane per stream (in order of first appearance)."""
+
+    lanes: list[str]
+    nodes: list[Node]
+    arrows: list[Arrow]
+
+    def caption(self, step: int) -> str:
+        """One line about node ``step``: what happened, where, and what caused it."""
+        node = self.nodes[step]
+        arrow = next(a for a in self.arrows if a.target == step)
+        cause = "a command from outside" if arrow.source is None else self.nodes[arrow.source].type
+        return f"{step + 1}. {node.type} in {node.stream_id} (position {node.position}), caused by {cause}"
+
+
+def swimlane(events: list[RecordedEvent]) -> Swimlane:
+    """Lay out ``events`` (one conversation, in log order) as lanes, nodes and cause -> effect arrows.
+
+    A pure function of the events' streams and metadata: no drawing here
+    (:func:`esdemo.plots_sagas.plot_swimlane` draws it).
+    """
+    ordered = sorted(events, key=lambda e: e.position)
+    lanes: list[str] = []
+    step_of: dict[str, int] = {}
+    nodes, arrows = [], []
+    for step, event in enumerate(ordered):
+        if event.stream_id not in lanes:
+            lanes.append(event.stream_id)
+        nodes.append(Node(step, lanes.index(event.stream_id), event.position, event.stream_id, event.type,
+                          str(event.event_id)))
+        arrows.append(Arrow(step_of.get(str(event.metadata.get("causation_id"))), step))
+        step_of[str(event.event_id)] = step
+    return Swimlane(lanes, nodes, arrows)

@@ -9,10 +9,12 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
   is the only state change;
 * :mod:`.repository`: load (also as of a version or a time) and save with the
   loaded version as the expected version;
-* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only.
+* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only;
+* :mod:`.context`: correlation and causation ids, stamped on every save.
 """
 
 from .aggregate import Aggregate, DomainError
+from .context import MessageContext, current_context, event_id_for, handling_command, in_context, reacting_to, step_id
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
 from .repository import AggregateNotFoundError, LoadPlan, Repository
 from .snapshots import Snapshot, SnapshotStore
@@ -26,6 +28,7 @@ __all__ = [
     "EventDecodeError",
     "EventRegistry",
     "LoadPlan",
+    "MessageContext",
     "Repository",
     "Snapshot",
     "SnapshotStore",
@@ -33,6 +36,12 @@ __all__ = [
     "UpcastError",
     "Upcasters",
     "copy_and_transform",
+    "current_context",
     "default_registry",
     "domain_event",
+    "event_id_for",
+    "handling_command",
+    "in_context",
+    "reacting_to",
+    "step_id",
 ]
