@@ -584,8 +584,7 @@ class CheckoutProcess(ProcessManager):
                 state["status"] = "cancelled"
 
     def on_deadline(self, deadline: Deadline, state: dict[str, Any]) -> None:
-        if deadline.step == "payment-timeout":
-            state["status"] = "payment timed out"
+        if deadline.step == "payment-timeout":  # the PaymentExpired it causes moves the state on
             self.send(ExpirePayment(deadline.process_id), step="expire-payment")
 
 

@@ -45,6 +45,8 @@ commands as the first.
 time computed from the event's ``recorded_at`` (the store's clock), fired by
 :meth:`ProcessManager.tick` when the injected clock says they are due: the
 same crash-and-redeliver rules apply, with command ids ``uuid5(deadline id, step)``.
+A deadline goes ``pending`` -> ``firing`` (committed before its commands go
+out, so no cancel can stop it half-way) -> ``fired``, or ``pending`` -> ``cancelled``.
 """
 
 from __future__ import annotations
@@ -153,7 +155,14 @@ class ProcessManager:
         raise NotImplementedError(f"{type(self).__name__} must define handle(event, recorded, state)")
 
     def on_deadline(self, deadline: Deadline, state: dict[str, Any]) -> None:
-        """A deadline came due (and was not cancelled): decide what to do."""
+        """A deadline came due (and was not cancelled): decide what to do.
+
+        Decide from the deadline itself: after a crash half-way through firing,
+        it is fired again and may then see a later state (the events its first
+        firing caused may have been handled meanwhile). Sending the same
+        commands again is harmless (same ids); let the events they cause
+        change the state.
+        """
         raise ProcessError(f"{type(self).__name__} scheduled {deadline.step!r} but has no on_deadline()")
 
     # -- what handle() and on_deadline() call ---------------------------------------------------
@@ -237,8 +246,8 @@ class ProcessManager:
         if not isinstance(now, datetime) or now.tzinfo is None:
             raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
         fired = []
-        for deadline in self.deadlines("pending"):
-            if deadline.due_at <= now:
+        for deadline in self.deadlines():
+            if deadline.status in ("pending", "firing") and deadline.due_at <= now:
                 self._fire(deadline)
                 fired.append(deadline)
         return fired
@@ -258,6 +267,12 @@ class ProcessManager:
             raise ProcessError(f"deadline {deadline.step!r} of {deadline.process_id} names a cause "
                                f"{deadline.cause_event_id} that is not in the log")
         self._fault(f"deadline:{deadline.step}")
+        if deadline.status == "pending":
+            # Firing starts with a commit: from here on a cancel() (e.g. by the very event this deadline
+            # causes, handled by a catch-up after a crash) cannot stop it half-way; tick() finishes it.
+            with self.store.transaction() as cur:
+                cur.execute("UPDATE process_deadlines SET status = 'firing' WHERE name = ? AND deadline_id = ?",
+                            [self.name, deadline.deadline_id])
         decision = self._decide(cause, uuid.UUID(deadline.deadline_id), deadline.process_id,
                                 lambda: self.on_deadline(deadline, state))
         self._carry_out(decision, deadline.process_id, state, fired=deadline.deadline_id)
