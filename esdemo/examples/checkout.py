@@ -573,7 +573,7 @@ class CheckoutProcess(ProcessManager):
                 reason = {PaymentDeclined: "payment declined", PaymentExpired: "payment not received in time",
                           ShipmentRefused: "shipment refused"}[type(event)]
                 state["status"] = "compensating"
-                for step, command in compensations(event.order_id, state["completed"], reason):
+                for step, command in self.compensations(event.order_id, list(state["completed"]), reason):
                     self.send(command, step=step)
             case ShipmentScheduled():
                 state["status"] = "confirming"
@@ -582,6 +582,10 @@ class CheckoutProcess(ProcessManager):
                 state["status"] = "confirmed"
             case OrderCancelled():
                 state["status"] = "cancelled"
+
+    def compensations(self, order_id: str, completed: list[str], reason: str) -> list[tuple[str, Any]]:
+        """The undo plan (see :func:`compensations`); a subclass may plan differently."""
+        return compensations(order_id, completed, reason)
 
     def on_deadline(self, deadline: Deadline, state: dict[str, Any]) -> None:
         if deadline.step == "payment-timeout":  # the PaymentExpired it causes moves the state on
@@ -607,12 +611,13 @@ class Shop:
     """
 
     def __init__(self, store: EventStore, *, id_factory: Callable[[], uuid.UUID] | None = None,
-                 clock: Callable[[], datetime] | None = None, fault: Callable[[str], None] | None = None):
+                 clock: Callable[[], datetime] | None = None, fault: Callable[[str], None] | None = None,
+                 process: type[CheckoutProcess] | None = None):
         self.store = store
         self.handlers = CheckoutHandlers(store, id_factory)
         self.bus = CommandBus(store, id_factory=id_factory)
         self.handlers.register(self.bus)
-        self.process = CheckoutProcess(store, self.bus, clock=clock, fault=fault)
+        self.process = (process or CheckoutProcess)(store, self.bus, clock=clock, fault=fault)
 
     def add_stock(self, sku: str, quantity: int) -> None:
         self.bus.send(AddStock(sku, quantity))
@@ -728,20 +733,22 @@ class ScenarioRun:
 
 
 def run_scenario(scenario: str, *, backend: str = "duckdb", crash_at: int | str | None = None,
-                 deliver_twice: bool = False, seed: int = 7) -> ScenarioRun:
+                 deliver_twice: bool = False, seed: int = 7,
+                 process: type[CheckoutProcess] | None = None) -> ScenarioRun:
     """Run one checkout from placing to the end, on a fresh in-memory store, reproducibly.
 
     ``crash_at`` crashes the process manager once at that point (see
     :class:`CrashInjector`); the driver then restarts it, as a supervisor
     would, and the event is delivered again. ``deliver_twice`` makes the
-    command bus receive every command the manager sends twice.
+    command bus receive every command the manager sends twice. ``process``
+    replaces :class:`CheckoutProcess` (e.g. an exercise's variant of it).
     """
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be one of {sorted(SCENARIOS)}, got {scenario!r}")
     clock = FakeClock(START, step=timedelta(seconds=1))
     store = EventStore(backend=backend, clock=clock)
     faults = CrashInjector(crash_at)
-    shop = Shop(store, id_factory=seeded_ids(seed), clock=clock.peek, fault=faults)
+    shop = Shop(store, id_factory=seeded_ids(seed), clock=clock.peek, fault=faults, process=process)
     duplicates = 0
     if deliver_twice:
         dispatch = shop.bus.dispatch

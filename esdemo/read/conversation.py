@@ -44,7 +44,9 @@ def read_conversation(store: EventStore, correlation_id: uuid.UUID | str) -> lis
 
 @dataclass(frozen=True)
 class Node:
-    """One event on the chart: its column (``step``, 0-based, in log order) and its lane (stream)."""
+    """One event on the chart: its column (``step``, 0-based, in log order) and its lane (stream).
+
+    ``command_id`` is the command that produced it, when its metadata names one."""
 
     step: int
     lane: int
@@ -52,6 +54,7 @@ class Node:
     stream_id: str
     type: str
     event_id: str
+    command_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,9 @@ def swimlane(events: list[RecordedEvent]) -> Swimlane:
     for step, event in enumerate(ordered):
         if event.stream_id not in lanes:
             lanes.append(event.stream_id)
+        command = event.metadata.get("command_id")
         nodes.append(Node(step, lanes.index(event.stream_id), event.position, event.stream_id, event.type,
-                          str(event.event_id)))
+                          str(event.event_id), None if command is None else str(command)))
         arrows.append(Arrow(step_of.get(str(event.metadata.get("causation_id"))), step))
         step_of[str(event.event_id)] = step
     return Swimlane(lanes, nodes, arrows)
