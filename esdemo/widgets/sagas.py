@@ -21,8 +21,8 @@ class SagaStep:
     """The conversation after ``shown`` events: the last message in words, and what has happened so far.
 
     ``command`` is the command that produced the last event (``None`` before the
-    first); ``sender`` says who sent it ("the customer", or "the process manager,
-    reacting to StockReserved"); ``done`` counts each event type so far.
+    first); ``sender`` says why it was sent ("from outside (a user)", or "in answer
+    to StockReserved": its causation); ``done`` counts each event type so far.
     """
 
     shown: int
@@ -45,9 +45,8 @@ def saga_step(lanes: Swimlane, commands: dict[str, str], shown: int) -> SagaStep
     node = lanes.nodes[shown - 1]
     arrow = next(a for a in lanes.arrows if a.target == node.step)
     command = commands.get(node.command_id) if node.command_id else None
-    sender = "a user (a command from outside)" if arrow.source is None else (
-        f"a reaction to {lanes.nodes[arrow.source].type}")
-    verb = f"{command}, sent by {sender}, produced" if command else f"{sender} produced"
+    sender = "from outside (a user)" if arrow.source is None else f"in answer to {lanes.nodes[arrow.source].type}"
+    verb = f"{command}, sent {sender}, produced" if command else f"a save {sender} produced"
     caption = f"Step {shown} of {len(lanes.nodes)}: {verb} {node.type} in {node.stream_id}."
     return SagaStep(shown, len(lanes.nodes), caption, command, sender, done)
 

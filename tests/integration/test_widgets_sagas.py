@@ -19,12 +19,13 @@ def declined():
 def test_saga_step_names_the_command_and_its_sender(declined):
     lanes, commands = swimlane(declined.conversation), run_commands(declined)
     first = saga_step(lanes, commands, 1)
-    assert first.caption == "Step 1 of 6: PlaceOrder, sent by a user (a command from outside), produced OrderPlaced in Order-A1."
+    assert first.caption == "Step 1 of 6: PlaceOrder, sent from outside (a user), produced OrderPlaced in Order-A1."
     released = saga_step(lanes, commands, 5)
-    assert released.command == "ReleaseStock" and released.sender == "a reaction to PaymentDeclined"
+    assert released.command == "ReleaseStock" and released.sender == "in answer to PaymentDeclined"
     assert released.done == {"OrderPlaced": 1, "StockReserved": 1, "PaymentRequested": 1, "PaymentDeclined": 1,
                              "StockReleased": 1}
-    assert saga_step(lanes, commands, 4).command == "PayOrder"  # the customer's answer to PaymentRequested
+    paid = saga_step(lanes, commands, 4)  # the customer's answer to PaymentRequested
+    assert (paid.command, paid.sender) == ("PayOrder", "in answer to PaymentRequested")
     assert saga_step(lanes, commands, 0).done == {}
     with pytest.raises(ValueError, match="between 0 and 6"):
         saga_step(lanes, commands, 7)
