@@ -695,7 +695,7 @@ class CrashInjector:
     """
 
     def __init__(self, at: int | str | None = None):
-        if at is not None and not isinstance(at, (int, str)) or isinstance(at, bool):
+        if isinstance(at, bool) or (at is not None and not isinstance(at, (int, str))):
             raise TypeError(f"at must be a point name, a number >= 1 or None, got {at!r}")
         self.at, self.points, self.crashes = at, [], []
         self._armed = at is not None

@@ -358,3 +358,37 @@ def test_a_duplicate_event_id_with_other_content_is_still_an_error(store):
     with pytest.raises(DuplicateEventError):
         with handling_command(uuid.UUID(int=7)):
             accounts.save(Account.open("2", owner="Bob"))
+
+
+def test_message_ids_are_checked_where_they_are_made():
+    from esdemo import MessageContext
+
+    with pytest.raises(ValueError, match="command_id must be a UUID"):
+        with handling_command("not-a-uuid"):
+            pass
+    with pytest.raises(ValueError, match="correlation_id must be a non-empty"):
+        MessageContext(correlation_id=" ", causation_id="x")
+    with pytest.raises(ValueError, match="a step must be a non-empty name"):
+        step_id(uuid.UUID(int=1), "")
+    assert step_id(uuid.UUID(int=1), "reserve") == step_id(str(uuid.UUID(int=1)), "reserve") != step_id(
+        uuid.UUID(int=1), "release")
+    with pytest.raises(TypeError, match="reacting_to needs the RecordedEvent"):
+        with reacting_to("event"):
+            pass
+    with pytest.raises(TypeError, match="at must be a point name"):
+        CrashInjector(True)
+
+
+def test_one_reaction_may_not_send_two_commands_as_the_same_step(store):
+    class Repeats(CheckoutProcess):
+        name = "repeats"
+
+        def handle(self, event, recorded, state):
+            self.send(ReserveStock(event.order_id, ()), step="same")
+            self.send(ReserveStock(event.order_id, ()), step="same")
+
+    shop = Shop(store, process=Repeats)
+    shop.place_order("A1", "c", [BOOK], address="1 Main St")
+    with pytest.raises(ProcessError, match="step 'same' is sent twice"):
+        shop.run()
+    assert shop.process.position == 0 and store.head() == 1  # nothing sent, nothing committed
