@@ -28,4 +28,5 @@ from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_
 from .consistency import check_high_water_mark, check_wait_by_polling  # 09 · Eventual consistency
 from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
+from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
 from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers

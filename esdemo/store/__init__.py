@@ -22,6 +22,7 @@ from .errors import (
     DuplicateEventError,
     EventStoreError,
     SerializationError,
+    StillRunningError,
     StoreClosedError,
     StoreLockedError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SerializationError",
+    "StillRunningError",
     "StoreClosedError",
     "StoreLockedError",
     "Subscription",

@@ -46,6 +46,14 @@ class StoreClosedError(EventStoreError):
     """The store was closed; open a new ``EventStore`` to keep working."""
 
 
+class StillRunningError(EventStoreError):
+    """``stop(timeout)`` gave up waiting: the background thread is still busy (a handler that hangs).
+
+    The thread is not killed (Python cannot do that safely): ``running`` stays
+    true and ``start()`` will not create a second thread while it lives.
+    """
+
+
 def _describe(expected: object) -> str:
     # Sentinels describe themselves (see events.ExpectedVersion).
     description = getattr(expected, "description", None)

@@ -87,6 +87,7 @@ from .day_report import (
     day_report,
 )  # 10 · Capstone: one day of the shop, from the read side
 from .quiz import build_decision_guide, build_quiz_widget  # 11 · Interview prep
+from .hints import build_hints  # every notebook: tiered hints for an exercise
 from .sagas import (
     FAULTS,
     FaultOutcome,

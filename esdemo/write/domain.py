@@ -86,8 +86,11 @@ class EventRegistry:
     >>> registry.decode(recorded)                # RecordedEvent -> MoneyDeposited
     """
 
-    def __init__(self, upcasters: Upcasters | None = None):
+    def __init__(self, upcasters: Upcasters | None = None, *, cipher: Any = None):
         self.upcasters = upcasters if upcasters is not None else Upcasters()
+        # Optional hook for personal data (see esdemo.write.erasure): cipher.seal(cls, data) on encode,
+        # cipher.open(data, where=...) on decode, before upcasting.
+        self.cipher = cipher
         self._by_name: dict[str, _Entry] = {}
         self._by_class: dict[type, _Entry] = {}
 
@@ -147,6 +150,13 @@ class EventRegistry:
                 f"with @domain_event (known: {self.types or 'none'})"
             )
         data = {name: getattr(event, name) for name in entry.fields}
+        if self.cipher is not None:
+            data = self.cipher.seal(entry.cls, data)
+        elif getattr(entry.cls, "__personal_data__", None) is not None:
+            raise TypeError(
+                f"{entry.name} has personal fields {entry.cls.__personal_data__.fields} and this registry has no "
+                "cipher, so they would be stored in clear: encode it with esdemo.encrypting_registry(keys)."
+            )
         return NewEvent(entry.name, data, metadata, event_id, entry.version)
 
     def decode(self, recorded: RecordedEvent) -> Any:
@@ -159,6 +169,13 @@ class EventRegistry:
         if entry is None:
             raise UnknownEventTypeError(recorded.type, recorded.position, recorded.stream_id, self.types)
         data = recorded.data
+        if self.cipher is not None:
+            data = self.cipher.open(data, where=_where(recorded))
+        elif getattr(entry.cls, "__personal_data__", None) is not None:
+            raise EventDecodeError(
+                f"{recorded.type} {_where(recorded)} has personal fields, stored encrypted, and this registry has "
+                "no cipher to open them: decode it with esdemo.encrypting_registry(keys)."
+            )
         if recorded.schema_version != entry.version:
             _, data = self.upcast(recorded.type, recorded.schema_version, data, where=_where(recorded))
         try:

@@ -29,7 +29,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_harness import (  # noqa: E402
     LabServer,
-    chromium_missing_reason,
+    skip_unless_chromium,
     click_menu,
     code_cells,
     copy_notebooks,
@@ -47,9 +47,7 @@ STEP_TIMEOUT_MS = 20_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-_missing = chromium_missing_reason()
-if _missing is not None:
-    pytest.skip(_missing, allow_module_level=True)
+skip_unless_chromium()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
