@@ -24,6 +24,12 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
   the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`;
 * time travel over the whole log: :class:`TimeTravel` (every view and aggregate as of any
   position, the diff against the position before, what-if forks) and :func:`events_upto` (SQL).
+* conversations: every saved event carries ``correlation_id`` and ``causation_id``
+  (:func:`handling_command`, :func:`reacting_to`), read back by :func:`read_conversation`
+  and laid out by :func:`swimlane`;
+* the process layer: :class:`CommandBus` (each command id once in effect), :class:`ProcessManager`
+  (orchestration with deadlines), :class:`Reactor` (choreography), :class:`OutboxRelay`,
+  :class:`MessageBus` and :class:`Inbox` (integration events, at least once, duplicates dropped).
 """
 
 from .store import (
@@ -66,6 +72,13 @@ from .write import (
     personal_data,
     seeded_random_bytes,
     Aggregate,
+    MessageContext,
+    current_context,
+    event_id_for,
+    handling_command,
+    in_context,
+    reacting_to,
+    step_id,
     AggregateNotFoundError,
     DomainError,
     DomainEvent,
@@ -83,6 +96,11 @@ from .write import (
     domain_event,
 )
 from .read import (
+    Arrow,
+    Node,
+    Swimlane,
+    read_conversation,
+    swimlane,
     AsOf,
     Batch,
     Changes,
@@ -114,10 +132,58 @@ from .read import (
 )
 from .write.decider import Decider, DeciderRepository
 from .testing import given
+from .process import (
+    CommandBus,
+    CommandProducedNothingError,
+    CommandResult,
+    Crash,
+    Deadline,
+    Envelope,
+    Inbox,
+    IntegrationEvent,
+    MessageBus,
+    OutboxRelay,
+    ProcessError,
+    ProcessManager,
+    Reactor,
+    UnknownCommandError,
+    integration_event,
+    run_until_quiet,
+)
 from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 
 __all__ = [
+    # the process layer (process managers, choreography, outbox and inbox)
+    "CommandBus",
+    "CommandProducedNothingError",
+    "CommandResult",
+    "Crash",
+    "Deadline",
+    "Envelope",
+    "Inbox",
+    "IntegrationEvent",
+    "MessageBus",
+    "OutboxRelay",
+    "ProcessError",
+    "ProcessManager",
+    "Reactor",
+    "UnknownCommandError",
+    "integration_event",
+    "run_until_quiet",
+    # conversations: correlation and causation
+    "Arrow",
+    "MessageContext",
+    "Node",
+    "Swimlane",
+    "current_context",
+    "event_id_for",
+    "handling_command",
+    "in_context",
+    "reacting_to",
+    "read_conversation",
+    "step_id",
+    "swimlane",
     # the read side (projections, views, rebuilds, simulations)
     "AsOf",
     "Batch",

@@ -30,3 +30,4 @@ from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capst
 from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 91 · Testing
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
 from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
+from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers

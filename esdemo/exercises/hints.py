@@ -21,6 +21,15 @@ HINTS: dict[str, tuple[str, ...]] = {
         "Among the usable snapshots take the newest (max of their versions, 0 when there is none); "
         "the answer is range(that version + 1, target + 1), where target is at_version or the stream's version.",
     ),
+    "compensation": (
+        "Compensation undoes what *completed*, and only that: after ['stock'] nothing was charged, so there is "
+        "nothing to refund. Which command undoes each step?",
+        "A charge is undone by RefundPayment, a reservation by ReleaseStock; both are new events, nothing is "
+        "deleted. Undo the newest step first, like unwinding a stack: reversed(completed).",
+        "Map each step to its (step name, command) pair, e.g. {'payment': ('refund-payment', RefundPayment(order_id, "
+        "reason)), ...}, return [undo[s] for s in reversed(completed)] and finish with ('cancel-order', "
+        "CancelOrder(order_id, reason)).",
+    ),
     "revenue_per_customer": (
         "An OrderPaid names its order, not its customer. Where in the log did you last see which customer "
         "an order belongs to?",

@@ -11,8 +11,10 @@ them into domain events is the caller's choice).
 * :mod:`.runner_group`: several runners driven together;
 * :mod:`.rebuild`: blue/green rebuilds, per event or set-based;
 * :mod:`.time_travel`: :class:`TimeTravel`, every view and aggregate as of any position, diffs, what-if forks.
+* :mod:`.conversation`: one conversation (a correlation id) read back, and laid out as swimlanes.
 """
 
+from .conversation import Arrow, Node, Swimlane, read_conversation, swimlane
 from .lag import AsOf, Lag
 from .memory_views import DataFrameTable, Documents
 from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
@@ -26,6 +28,7 @@ from .time_travel import (Changes, FieldChange, Fork, Moment, RowChange, TimeTra
 from .view_rows import ViewRows
 
 __all__ = [
+    "Arrow",
     "AsOf",
     "Batch",
     "Changes",
@@ -36,6 +39,7 @@ __all__ = [
     "Fork",
     "Lag",
     "Moment",
+    "Node",
     "Projection",
     "ProjectionConflictError",
     "ProjectionError",
@@ -52,6 +56,9 @@ __all__ = [
     "code_fingerprint",
     "events_upto",
     "install_events_upto",
+    "Swimlane",
+    "read_conversation",
     "rebuild",
     "rebuild_set_based",
+    "swimlane",
 ]

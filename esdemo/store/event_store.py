@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -150,6 +151,23 @@ class EventStore:
             _check_count("limit", limit, minimum=0)
         self._check_open()
         return self._backend.read_all(from_position, limit)
+
+    def find_event(self, event_id: uuid.UUID | str) -> RecordedEvent | None:
+        """The stored event with this id, or ``None``: "was this message already handled?".
+
+        Event ids are unique in the log (and indexed), so this is one lookup.
+        Idempotent consumers ask it before doing work whose events have
+        deterministic ids (see :mod:`esdemo.write.context`).
+        """
+        if isinstance(event_id, str):
+            try:
+                event_id = uuid.UUID(event_id)
+            except ValueError:
+                raise ValueError(f"event_id must be a UUID, got {event_id!r}") from None
+        if not isinstance(event_id, uuid.UUID):
+            raise TypeError(f"event_id must be a uuid.UUID, got {type(event_id).__name__}")
+        self._check_open()
+        return self._backend.event_by_id(event_id)
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: how many events it has (0 if it does not exist)."""

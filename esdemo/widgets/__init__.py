@@ -94,3 +94,15 @@ from .day_report import (
 )  # 10 · Capstone: one day of the shop, from the read side
 from .quiz import build_decision_guide, build_quiz_widget  # 11 · Interview prep
 from .hints import build_hints  # every notebook: tiered hints for an exercise
+from .sagas import (
+    FAULTS,
+    FaultOutcome,
+    SagaStep,
+    build_fault_injector,
+    build_saga_stepper,
+    fault_outcome_html,
+    inject_fault,
+    run_commands,
+    saga_step,
+    saga_step_html,
+)  # Sagas and process managers: the conversation, step by step, and the fault injector

@@ -10,6 +10,7 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
 * :mod:`.repository`: load (also as of a version or a time) and save with the
   loaded version as the expected version;
 * :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only;
+* :mod:`.context`: correlation and causation ids, stamped on every save;
 * :mod:`.erasure`: crypto-shredding: personal fields encrypted with a per-subject
   key kept apart from the log; forgetting a subject destroys its key.
 * :mod:`.decider`: the same model as three functions (decide, evolve, initial state);
@@ -18,6 +19,7 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
 
 from .aggregate import Aggregate, DomainError
 from .decider import Decider, DeciderRepository
+from .context import MessageContext, current_context, event_id_for, handling_command, in_context, reacting_to, step_id
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
 from .erasure import (
     ERASED,
@@ -65,6 +67,7 @@ __all__ = [
     "EventDecodeError",
     "EventRegistry",
     "LoadPlan",
+    "MessageContext",
     "Repository",
     "Snapshot",
     "SnapshotStore",
@@ -72,6 +75,12 @@ __all__ = [
     "UpcastError",
     "Upcasters",
     "copy_and_transform",
+    "current_context",
     "default_registry",
     "domain_event",
+    "event_id_for",
+    "handling_command",
+    "in_context",
+    "reacting_to",
+    "step_id",
 ]

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from .aggregate import Aggregate
+from .context import CAUSATION_ID, CORRELATION_ID, current_context
 from .domain import EventRegistry, default_registry
 from ..store.events import NO_STREAM, AppendResult, RecordedEvent
 from .snapshots import Snapshot, SnapshotStore
@@ -204,12 +205,32 @@ class Repository(Generic[A]):
         Returns the store's ``AppendResult``; its ``position`` is what a
         read-your-writes query waits for. ``metadata`` (e.g. ``{"user": "ada"}``)
         is stored with every event of this save.
+
+        Every event also carries ``correlation_id`` and ``causation_id``, taken
+        from the message context (:mod:`esdemo.write.context`). Outside any
+        context the save starts its own conversation: both are the id of its
+        first event. Keys given in ``metadata`` win over the context's. In a
+        context with a ``command_id`` the event ids are derived from it
+        (deterministic: a redelivered command produces the same events).
         """
         if not isinstance(aggregate, self.aggregate_class):
             raise TypeError(f"this repository saves {self.aggregate_class.__name__}, got {type(aggregate).__name__}")
-        encode, next_id = self.registry.encode, self._id_factory
-        new = [encode(event, event_id=next_id() if next_id else None, metadata=metadata)
-               for event in aggregate.pending_events]
+        if metadata is not None and not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+        encode, next_id, context = self.registry.encode, self._id_factory, current_context()
+        ids = []
+        for _ in aggregate.pending_events:
+            derived = context.next_event_id() if context is not None else None
+            ids.append(derived if derived is not None else next_id() if next_id else uuid.uuid4())
+        if context is not None:
+            stamp = context.metadata()
+        elif ids:
+            stamp = {CORRELATION_ID: str(ids[0]), CAUSATION_ID: str(ids[0])}
+        else:
+            stamp = {}
+        stamp = {**stamp, **(metadata or {})}
+        new = [encode(event, event_id=event_id, metadata=dict(stamp))
+               for event, event_id in zip(aggregate.pending_events, ids)]
         before = aggregate.version
         # A new aggregate expects no stream: "account 123 already exists" is a conflict too.
         result = self.store.append(aggregate.stream_id, new, expected_version=before or NO_STREAM)

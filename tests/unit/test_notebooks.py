@@ -47,7 +47,7 @@ def number(path: Path) -> int:
     return int(path.name[:2])
 
 
-LAST = number(COURSE[-1])  # interview prep stays last
+LAST = number(next((p for p in COURSE if p.name.endswith("_interview_prep.ipynb")), COURSE[-1]))  # interview prep (last once renumbered)
 
 
 def code_cells(nb) -> list[tuple[int, nbformat.NotebookNode]]:
