@@ -13,12 +13,25 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 * the write side: :class:`DomainEvent`, :func:`domain_event`, :class:`EventRegistry`,
   ``default_registry``, :class:`Upcasters`, :func:`copy_and_transform`, :class:`Aggregate`,
   :class:`DomainError`, :class:`Repository` (and its :class:`LoadPlan`),
-  :class:`SnapshotStore`, :class:`Snapshot`, and their errors;
+  :class:`SnapshotStore`, :class:`Snapshot`, and their errors; erasure by crypto-shredding:
+  :func:`personal_data`, :class:`KeyStore`, :func:`encrypting_registry`, :func:`forget_subject`,
+  ``ERASED`` and :func:`is_erased`; the functional style: :class:`Decider` (decide, evolve,
+  initial state) and :class:`DeciderRepository`;
+* testing: :func:`given` (given / when / then for aggregates and deciders,
+  ``then_view`` for projections), :class:`SpecFailed` and :class:`SpecError`;
 * the read side: :class:`Projection`, :class:`ProjectionRunner` (checkpoints, :class:`Lag`,
   ``wait_for``), :class:`ProjectionWorker` (one owner per projection across processes, PostgreSQL),
   :class:`RunnerGroup`, the view storages :class:`SqlTable`, :class:`Documents`
   and :class:`DataFrameTable`, blue/green :func:`rebuild` and :func:`rebuild_set_based`, and
-  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`.
+  the deterministic simulations :func:`simulate_lag` and :func:`simulate_gaps`;
+* time travel over the whole log: :class:`TimeTravel` (every view and aggregate as of any
+  position, the diff against the position before, what-if forks) and :func:`events_upto` (SQL).
+* conversations: every saved event carries ``correlation_id`` and ``causation_id``
+  (:func:`handling_command`, :func:`reacting_to`), read back by :func:`read_conversation`
+  and laid out by :func:`swimlane`;
+* the process layer: :class:`CommandBus` (each command id once in effect), :class:`ProcessManager`
+  (orchestration with deadlines), :class:`Reactor` (choreography), :class:`OutboxRelay`,
+  :class:`MessageBus` and :class:`Inbox` (integration events, at least once, duplicates dropped).
 """
 
 from .store import (
@@ -35,6 +48,9 @@ from .store import (
     NewEvent,
     RecordedEvent,
     SerializationError,
+    StillRunningError,
+    SpecError,
+    SpecFailed,
     StoreAuthenticationError,
     StoreClosedError,
     StoreLockedError,
@@ -44,7 +60,29 @@ from .store import (
     utc_now,
 )
 from .write import (
+    ERASED,
+    DecryptionError,
+    Erased,
+    ErasureError,
+    ForgetReport,
+    KeyStore,
+    PersonalDataCipher,
+    SubjectForgotten,
+    SubjectForgottenError,
+    UnknownSubjectError,
+    encrypting_registry,
+    forget_subject,
+    is_erased,
+    personal_data,
+    seeded_random_bytes,
     Aggregate,
+    MessageContext,
+    current_context,
+    event_id_for,
+    handling_command,
+    in_context,
+    reacting_to,
+    step_id,
     AggregateNotFoundError,
     DomainError,
     DomainEvent,
@@ -62,12 +100,21 @@ from .write import (
     domain_event,
 )
 from .read import (
+    Arrow,
+    Node,
+    Swimlane,
+    read_conversation,
+    swimlane,
     AsOf,
     Batch,
+    Changes,
     ColumnValues,
     DataFrameTable,
     Documents,
+    FieldChange,
+    Fork,
     Lag,
+    Moment,
     Projection,
     ProjectionConflictError,
     ProjectionError,
@@ -75,17 +122,73 @@ from .read import (
     ProjectionWorker,
     ProjectionTimeoutError,
     RebuildReport,
+    RowChange,
     RunnerGroup,
     SqlTable,
+    TimeTravel,
+    TimeTravelError,
     ViewRows,
     ViewStorage,
+    code_fingerprint,
+    events_upto,
+    install_events_upto,
     rebuild,
     rebuild_set_based,
+)
+from .write.decider import Decider, DeciderRepository
+from .testing import given
+from .process import (
+    CommandBus,
+    CommandProducedNothingError,
+    CommandResult,
+    Crash,
+    Deadline,
+    Envelope,
+    Inbox,
+    IntegrationEvent,
+    MessageBus,
+    OutboxRelay,
+    ProcessError,
+    ProcessManager,
+    Reactor,
+    UnknownCommandError,
+    integration_event,
+    run_until_quiet,
 )
 from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
 
 __all__ = [
+    # the process layer (process managers, choreography, outbox and inbox)
+    "CommandBus",
+    "CommandProducedNothingError",
+    "CommandResult",
+    "Crash",
+    "Deadline",
+    "Envelope",
+    "Inbox",
+    "IntegrationEvent",
+    "MessageBus",
+    "OutboxRelay",
+    "ProcessError",
+    "ProcessManager",
+    "Reactor",
+    "UnknownCommandError",
+    "integration_event",
+    "run_until_quiet",
+    # conversations: correlation and causation
+    "Arrow",
+    "MessageContext",
+    "Node",
+    "Swimlane",
+    "current_context",
+    "event_id_for",
+    "handling_command",
+    "in_context",
+    "reacting_to",
+    "read_conversation",
+    "step_id",
+    "swimlane",
     # the read side (projections, views, rebuilds, simulations)
     "AsOf",
     "Batch",
@@ -112,10 +215,38 @@ __all__ = [
     "rebuild",
     "rebuild_set_based",
     "simulate_gaps",
+    # time travel over the whole log
+    "Changes",
+    "FieldChange",
+    "Fork",
+    "Moment",
+    "RowChange",
+    "TimeTravel",
+    "TimeTravelError",
+    "code_fingerprint",
+    "events_upto",
+    "install_events_upto",
     "simulate_lag",
     # the write side (aggregates)
+    "ERASED",
+    "DecryptionError",
+    "Erased",
+    "ErasureError",
+    "ForgetReport",
+    "KeyStore",
+    "PersonalDataCipher",
+    "SubjectForgotten",
+    "SubjectForgottenError",
+    "UnknownSubjectError",
+    "encrypting_registry",
+    "forget_subject",
+    "is_erased",
+    "personal_data",
+    "seeded_random_bytes",
     "Aggregate",
     "AggregateNotFoundError",
+    "Decider",
+    "DeciderRepository",
     "DomainError",
     "DomainEvent",
     "EventDecodeError",
@@ -130,6 +261,7 @@ __all__ = [
     "copy_and_transform",
     "default_registry",
     "domain_event",
+    "given",
     # the event store
     "ANY",
     "NO_STREAM",
@@ -144,6 +276,9 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SerializationError",
+    "StillRunningError",
+    "SpecError",
+    "SpecFailed",
     "StoreAuthenticationError",
     "StoreClosedError",
     "StoreLockedError",

@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
-from .store.backends import is_server_url
+from .store.backends.urls import is_server_url, redact
 
 ENV_URL = "ESDEMO_POSTGRES_URL"
 
@@ -44,11 +44,6 @@ def connect(url: str):
 
     return _connect(url)
 
-
-def redact(url: str) -> str:
-    from .store.backends.postgres import redact as _redact
-
-    return _redact(url)
 
 # A throwaway server keeps nothing worth a disk flush: trade durability for speed.
 _FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}

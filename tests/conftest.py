@@ -8,9 +8,8 @@ by ``.ci/run``) they fail instead, so CI cannot pass without them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import os
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from store_factory import REQUIRE_POSTGRES, new_store, postgres_problem, store_location

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..store.clock import utc_now
 from ..store.events import RecordedEvent
+from ..store.live_loop import LiveLoop
 from .lag import AsOf, Lag
 from .projection import Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, apply_events
-from ..store.subscription import check_interval
 
 if TYPE_CHECKING:
     from ..store.event_store import EventStore
@@ -65,11 +65,10 @@ class ProjectionRunner:
         self.store, self.projection, self.batch_size = store, projection, batch_size
         self.decoder, self.target = decoder, target
         self.clock = clock or utc_now
-        self.error: BaseException | None = None
         self._batch_lock = threading.Lock()
         self._progress = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._live = LiveLoop(store, f"projection-{projection.name}", lambda stop: self._catch_up(False, stop),
+                              lambda: self.position, on_error=self._notify_progress)
         projection.storage.attach(store, projection.name)
 
     @property
@@ -133,8 +132,7 @@ class ProjectionRunner:
                 events = self.store.read_all(batch.position + 1, limit=limit)
                 count = apply_events(self.projection, batch, events, self.decoder)
             position = batch.position
-        with self._progress:
-            self._progress.notify_all()
+        self._notify_progress()
         return count, position
 
     # -- lag and consistency -------------------------------------------------------------------------
@@ -196,7 +194,12 @@ class ProjectionRunner:
     @property
     def running(self) -> bool:
         """Is the background thread alive?"""
-        return self._thread is not None and self._thread.is_alive()
+        return self._live.running
+
+    @property
+    def error(self) -> BaseException | None:
+        """What stopped the background thread (None while it runs or if nothing did)."""
+        return self._live.error
 
     def start(self, interval: float = 0.05) -> ProjectionRunner:
         """Follow the log in a background thread until :meth:`stop`; returns ``self``.
@@ -205,36 +208,20 @@ class ProjectionRunner:
         ``interval`` seconds, for writers in other processes). If a handler
         raises, the thread stops and keeps the error in :attr:`error`.
         """
-        check_interval(interval)
-        if self.running:
-            return self
-        self.error = None
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._follow, args=(interval,), name=f"projection-{self.name}",
-                                        daemon=True)
-        self._thread.start()
+        self._live.start(interval)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the background thread (if any) and wait for it."""
-        self._stop.set()
-        self.store._wake_subscribers()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        """Stop the background thread (if any) after the batch in flight, and wait for it.
 
-    def _follow(self, interval: float) -> None:
-        # The same wake-up as esdemo.store.subscription: the store counts its appends and notifies waiters.
-        while not self._stop.is_set():
-            seen = self.store._append_count
-            try:
-                self._catch_up(False, self._stop)
-            except BaseException as exc:  # keep it for the caller; do not die silently
-                self.error = exc
-                with self._progress:
-                    self._progress.notify_all()
-                return
-            self.store._wait_for_append(seen, interval, self._stop)
+        Raises :class:`~esdemo.store.errors.StillRunningError` if a handler is
+        still busy after ``timeout`` seconds (``running`` then stays true).
+        """
+        self._live.stop(timeout)
+
+    def _notify_progress(self) -> None:
+        with self._progress:
+            self._progress.notify_all()
 
     def __enter__(self) -> ProjectionRunner:
         return self

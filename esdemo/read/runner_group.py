@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..store.errors import StillRunningError
 from .lag import Lag
 from .projection import Projection
 from .projection_runner import ProjectionRunner
@@ -46,10 +47,19 @@ class RunnerGroup:
             runner.start()
         return self
 
-    def stop(self) -> None:
-        """Stop every background thread."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop every background thread; if some are still busy after ``timeout``, raise the first such error.
+
+        Every runner is asked to stop even when an earlier one is stuck.
+        """
+        stuck: list[BaseException] = []
         for runner in self.runners:
-            runner.stop()
+            try:
+                runner.stop(timeout)
+            except StillRunningError as exc:
+                stuck.append(exc)
+        if stuck:
+            raise stuck[0]
 
     def wait_for(self, position: int, timeout: float = 5.0) -> None:
         """Read-your-writes: wait until every view has applied ``position`` (each within ``timeout``)."""

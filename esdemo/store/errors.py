@@ -63,9 +63,32 @@ class StoreClosedError(EventStoreError):
     """The store was closed; open a new ``EventStore`` to keep working."""
 
 
+class StillRunningError(EventStoreError):
+    """``stop(timeout)`` gave up waiting: the background thread is still busy (a handler that hangs).
+
+    The thread is not killed (Python cannot do that safely): ``running`` stays
+    true and ``start()`` will not create a second thread while it lives.
+    """
+
+
 def _describe(expected: object) -> str:
     # Sentinels describe themselves (see events.ExpectedVersion).
     description = getattr(expected, "description", None)
     if description is not None:
         return description
     return f"version {expected}"
+
+
+class SpecError(EventStoreError, ValueError):
+    """A given/when/then spec cannot run as written (an unknown event type, ``then`` without ``when``...).
+
+    The spec is wrong, not the code it tests: the message says what to change.
+    Raised by ``esdemo.write.testing`` and ``esdemo.read.testing``.
+    """
+
+
+class SpecFailed(AssertionError):
+    """A given/when/then spec ran, and the code did something else; the message is a readable diff.
+
+    An ``AssertionError``, so pytest reports it as a failed test.
+    """

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from .backends import BACKENDS, is_server_url, open_backend
-from .backends.base import check_expected
+from .backends.contract import Backend
 from .clock import utc_now
 from .errors import StoreClosedError
-from .events import ExpectedVersion, AppendResult, NewEvent, RecordedEvent
+from .events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
 from .serialization import dumps
 from .subscription import Handler, Subscription
 
@@ -56,7 +58,7 @@ class EventStore:
         if clock is not None and not callable(clock):
             raise TypeError("clock must be a callable returning a timezone-aware datetime")
         self._clock = clock or utc_now
-        self._backend = open_backend(backend, path)
+        self._backend: Backend = open_backend(backend, path)
         self._closed = False
         self._appended = threading.Condition()
         self._append_count = 0
@@ -98,9 +100,7 @@ class EventStore:
         if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
             raise ValueError(f"the store's clock must return a timezone-aware datetime, it returned {now!r}")
         result = self._backend.append(stream_id, encoded, expected_version, now)
-        with self._appended:
-            self._append_count += 1
-            self._appended.notify_all()
+        self._appended_now()
         return result
 
     def restore(self, events: Sequence[RecordedEvent]) -> int:
@@ -135,9 +135,7 @@ class EventStore:
         if not rows:
             return self.head()
         head = self._backend.restore(rows)
-        with self._appended:
-            self._append_count += 1
-            self._appended.notify_all()
+        self._appended_now()
         return head
 
     def read(self, stream_id: str, from_version: int = 1, *, to_version: int | None = None) -> list[RecordedEvent]:
@@ -157,6 +155,23 @@ class EventStore:
         self._check_open()
         return self._backend.read_all(from_position, limit)
 
+    def find_event(self, event_id: uuid.UUID | str) -> RecordedEvent | None:
+        """The stored event with this id, or ``None``: "was this message already handled?".
+
+        Event ids are unique in the log (and indexed), so this is one lookup.
+        Idempotent consumers ask it before doing work whose events have
+        deterministic ids (see :mod:`esdemo.write.context`).
+        """
+        if isinstance(event_id, str):
+            try:
+                event_id = uuid.UUID(event_id)
+            except ValueError:
+                raise ValueError(f"event_id must be a UUID, got {event_id!r}") from None
+        if not isinstance(event_id, uuid.UUID):
+            raise TypeError(f"event_id must be a uuid.UUID, got {type(event_id).__name__}")
+        self._check_open()
+        return self._backend.event_by_id(event_id)
+
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: how many events it has (0 if it does not exist)."""
         _check_stream_id(stream_id)
@@ -168,10 +183,15 @@ class EventStore:
         self._check_open()
         return self._backend.head()
 
-    def subscribe(self, handler: Handler, from_position: int = 1) -> Subscription:
-        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live."""
+    def subscribe(self, handler: Handler, from_position: int = 1, *, stream_id: str | None = None,
+                  category: str | None = None) -> Subscription:
+        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live.
+
+        All streams by default; ``stream_id="Order-12345"`` for one stream, ``category="Order"``
+        for every ``Order-...`` stream (see :mod:`esdemo.store.subscription`).
+        """
         _check_count("from_position", from_position, minimum=1)
-        return Subscription(self, handler, from_position)
+        return Subscription(self, handler, from_position, stream_id=stream_id, category=category)
 
     # -- SQL access for teaching and set-based work -------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -223,7 +243,7 @@ class EventStore:
         if not self._closed:
             self._closed = True
             self._backend.close()
-            self._wake_subscribers()
+            self.wake_waiters()
 
     def __enter__(self) -> EventStore:
         return self
@@ -238,20 +258,60 @@ class EventStore:
         if self._closed:
             raise StoreClosedError(f"{self!r} is closed; open a new EventStore to keep working.")
 
-    # -- used by Subscription -------------------------------------------------------
-    def _wake_subscribers(self) -> None:
+    # -- the append signal: what live followers wait on ------------------------------
+    def wait_for_append(self, after_position: int, timeout: float, *, stop: threading.Event | None = None) -> bool:
+        """Block until the log's head is past ``after_position``; True if it is, False otherwise.
+
+        Returns early, with False, when ``timeout`` seconds pass, the store is
+        closed, or ``stop`` is set (and :meth:`wake_waiters` is called). Appends
+        through *this* store object wake the waiter at once; appends from other
+        processes or store objects are found when the timeout runs out and the
+        caller asks again (on PostgreSQL at once too: LISTEN/NOTIFY wakes it). This is what :class:`~esdemo.store.live_loop.LiveLoop`
+        sleeps on between two catch-ups.
+        """
+        _check_count("after_position", after_position, minimum=0)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+            raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
+        if not self._listening:
+            self._listen_for_other_writers()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._appended:
+                seen = self._append_count
+            if self._head_past(after_position):
+                return True
+            with self._appended:
+                # ``stop`` is checked under the lock wake_waiters() takes to notify: a stop() that sets it
+                # while the caller is still busy cannot slip in before this wait and be missed.
+                while self._append_count == seen and not self._closed and not (stop is not None and stop.is_set()):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._appended.wait(remaining)
+                ended = self._closed or (stop is not None and stop.is_set()) or time.monotonic() >= deadline
+            if ended:
+                return self._head_past(after_position)
+            # woken, but the head may not be past yet (a notification for an earlier append): look again
+
+    def wake_waiters(self) -> None:
+        """Wake every :meth:`wait_for_append` now, so that it looks at its ``stop`` flag (used by ``stop()``)."""
         with self._appended:
             self._appended.notify_all()
 
-    def _wait_for_append(self, seen: int, timeout: float, stop: threading.Event | None = None) -> None:
-        # ``stop`` is checked under the lock that _wake_subscribers() takes to notify: a stop() that
-        # sets it while the caller is still busy cannot slip in before this wait and be missed.
-        if not self._listening:
-            self._listen_for_other_writers()
-        with self._appended:
-            if self._append_count == seen and not self._closed and not (stop is not None and stop.is_set()):
-                self._appended.wait(timeout)
+    def _head_past(self, position: int) -> bool:
+        if self._closed:
+            return False
+        try:
+            return self._backend.head() > position
+        except Exception:
+            if self._closed:  # closed by another thread while we asked
+                return False
+            raise
 
+    def _appended_now(self) -> None:
+        with self._appended:
+            self._append_count += 1
+            self._appended.notify_all()
 
     def _listen_for_other_writers(self) -> None:
         """A live reader waits here: a server backend that can push news of other processes' appends
@@ -262,12 +322,8 @@ class EventStore:
             self._listening = True
         listen = getattr(self._backend, "listen", None)
         if listen is not None:
-            listen(self._appended_elsewhere)
+            listen(self._appended_now)
 
-    def _appended_elsewhere(self) -> None:
-        with self._appended:
-            self._append_count += 1
-            self._appended.notify_all()
 
 
 def _check_stream_id(stream_id: object) -> None:

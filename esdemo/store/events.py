@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .errors import ConflictError
+
 
 class ExpectedVersion(enum.Enum):
     """Expected versions that are not a plain number."""
@@ -37,6 +39,24 @@ class ExpectedVersion(enum.Enum):
 ANY = ExpectedVersion.ANY
 NO_STREAM = ExpectedVersion.NO_STREAM
 STREAM_EXISTS = ExpectedVersion.STREAM_EXISTS
+
+
+def check_expected(stream_id: str, expected: int | ExpectedVersion, current: int) -> None:
+    """The rule behind every expected version: raise ConflictError unless ``current`` satisfies ``expected``.
+
+    ``ANY`` accepts every version, ``NO_STREAM`` only 0 (the stream does not
+    exist), ``STREAM_EXISTS`` anything from 1, and a number only itself.
+    """
+    if expected is ANY:
+        return
+    if expected is NO_STREAM:
+        ok = current == 0
+    elif expected is STREAM_EXISTS:
+        ok = current > 0
+    else:
+        ok = current == expected
+    if not ok:
+        raise ConflictError(stream_id, expected, current)
 
 
 @dataclass(frozen=True)

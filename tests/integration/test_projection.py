@@ -286,13 +286,13 @@ def test_stop_ends_the_runner_thread_even_when_it_is_called_during_a_batch(store
     runner = ProjectionRunner(store, Tally(on_event=block)).start(interval=60)
     assert in_batch.wait(10)
     (thread,) = set(threading.enumerate()) - before
-    wake = store._wake_subscribers
+    wake = store.wake_waiters
 
     def wake_while_the_batch_still_runs():
         wake()
         release.set()
 
-    monkeypatch.setattr(store, "_wake_subscribers", wake_while_the_batch_still_runs)
+    monkeypatch.setattr(store, "wake_waiters", wake_while_the_batch_still_runs)
     runner.stop(timeout=10)
     assert not thread.is_alive() and not runner.running
     assert runner.position == store.head()          # the batch it was in finished and committed
@@ -411,3 +411,27 @@ def test_stop_takes_effect_after_the_batch_in_flight_not_after_the_whole_backlog
     assert stopped_at < store.head()
     assert runner.catch_up() == store.head() - stopped_at
     assert rows_of(runner.projection) == expected_rows(store)
+
+
+def test_a_runner_whose_handler_hangs_reports_stop_timing_out_and_never_runs_twice(store):
+    """stop(timeout) with a hanging handler raises StillRunningError; running stays True; no second thread."""
+    from esdemo.store.errors import StillRunningError
+
+    fill(store, streams=1, per_stream=1)
+    in_batch, release = threading.Event(), threading.Event()
+
+    def hang(recorded):
+        in_batch.set()
+        release.wait(30)
+
+    before = set(threading.enumerate())
+    runner = ProjectionRunner(store, Tally(on_event=hang)).start(interval=60)
+    assert in_batch.wait(30)
+    with pytest.raises(StillRunningError, match="still running"):
+        runner.stop(timeout=0.05)
+    assert runner.running
+    runner.start()
+    assert len(set(threading.enumerate()) - before) == 1
+    release.set()
+    runner.stop(timeout=30)
+    assert not runner.running and runner.position == store.head()

@@ -111,13 +111,13 @@ def test_stop_ends_the_thread_even_when_it_is_called_while_the_handler_runs(stor
     sub = store.subscribe(handler).start(interval=60)  # only an append or stop() can wake it early
     assert in_handler.wait(10)
     (thread,) = set(threading.enumerate()) - before
-    wake = store._wake_subscribers
+    wake = store.wake_waiters
 
     def wake_while_the_handler_still_runs():
         wake()
         release.set()
 
-    monkeypatch.setattr(store, "_wake_subscribers", wake_while_the_handler_still_runs)
+    monkeypatch.setattr(store, "wake_waiters", wake_while_the_handler_still_runs)
     sub.stop(timeout=10)
     assert not thread.is_alive() and not sub.running
 
@@ -165,3 +165,116 @@ def test_stop_takes_effect_after_the_batch_in_flight_not_after_the_whole_backlog
     stopped_at = len(delivered)
     assert sub.position == stopped_at < 30                # the rest waits for the next start() or poll()
     assert sub.poll() == 30 - stopped_at and delivered == list(range(1, 31))
+
+
+# -- the append signal and the one live loop (esdemo.store.live_loop) ----------------------------------------
+
+
+def test_wait_for_append_returns_at_once_when_the_log_is_already_past_the_position(store):
+    fill(store, "a", 2)
+    assert store.wait_for_append(1, timeout=30) is True
+
+
+def test_wait_for_append_wakes_on_an_append_from_another_thread(store):
+    fill(store, "a", 1)
+    woke = []
+    waiter = threading.Thread(target=lambda: woke.append(store.wait_for_append(1, timeout=30)))
+    waiter.start()
+    fill(store, "b", 1)
+    waiter.join(30)
+    assert woke == [True]
+
+
+def test_wait_for_append_times_out_false_and_stop_ends_it_early(store):
+    fill(store, "a", 1)
+    assert store.wait_for_append(1, timeout=0.01) is False
+    stop = threading.Event()
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(store.wait_for_append(1, timeout=60, stop=stop)))
+    waiter.start()
+    stop.set()
+    store.wake_waiters()
+    waiter.join(30)
+    assert not waiter.is_alive() and answers == [False]
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, None])
+def test_wait_for_append_refuses_a_position_that_is_not_a_count(store, bad):
+    with pytest.raises((TypeError, ValueError)):
+        store.wait_for_append(bad, timeout=0)
+
+
+def test_stop_that_times_out_says_so_keeps_running_true_and_never_starts_a_second_thread(store):
+    """A handler that hangs: stop(timeout) raises StillRunningError, running stays True, start() adds no thread."""
+    from esdemo.store.errors import StillRunningError
+
+    fill(store, "a", 1)
+    in_handler, release = threading.Event(), threading.Event()
+
+    def hanging(event):
+        in_handler.set()
+        release.wait(30)
+
+    before = set(threading.enumerate())
+    sub = store.subscribe(hanging).start(interval=60)
+    assert in_handler.wait(30)
+    with pytest.raises(StillRunningError, match="still running"):
+        sub.stop(timeout=0.05)
+    assert sub.running
+    sub.start()
+    assert len(set(threading.enumerate()) - before) == 1
+    release.set()
+    sub.stop(timeout=30)
+    assert not sub.running
+
+
+def test_every_backend_is_written_against_the_named_contract(store):
+    from esdemo.store.backends.contract import Backend
+
+    assert isinstance(store._backend, Backend)
+
+
+# -- scopes: one stream, one category (the seed's Subscribe(streamId, handler)) ---------------------------
+
+
+def test_a_stream_subscription_delivers_only_that_stream_in_global_order(store):
+    fill(store, "Order-1", 2)
+    fill(store, "Order-2", 1)
+    fill(store, "Order-1", 1, start_version=2)
+    seen = []
+    sub = store.subscribe(lambda e: seen.append((e.stream_id, e.version)), stream_id="Order-1")
+    assert sub.poll() == 3
+    assert seen == [("Order-1", 1), ("Order-1", 2), ("Order-1", 3)]
+    assert sub.position == store.head()              # it walked past Order-2's event too: nothing to redo
+
+
+def test_a_category_subscription_delivers_every_stream_of_the_category_and_nothing_else(store):
+    fill(store, "Order-1", 1)
+    fill(store, "Payment-1", 1)
+    fill(store, "Order-2", 1)
+    fill(store, "OrderLine-9", 1)                    # another category that merely starts with "Order"
+    seen = []
+    store.subscribe(lambda e: seen.append(e.stream_id), category="Order").poll()
+    assert seen == ["Order-1", "Order-2"]
+
+
+def test_a_scoped_subscription_restarted_from_its_position_misses_nothing(store):
+    fill(store, "Order-1", 1)
+    first = store.subscribe(lambda e: None, stream_id="Order-1")
+    first.poll()
+    fill(store, "Other-1", 1)
+    fill(store, "Order-1", 1, start_version=1)
+    seen = []
+    store.subscribe(lambda e: seen.append(e.version), from_position=first.position + 1, stream_id="Order-1").poll()
+    assert seen == [2]
+
+
+@pytest.mark.parametrize("scope, problem", [
+    ({"stream_id": "Order-1", "category": "Order"}, "not both"),
+    ({"stream_id": " "}, "stream_id must be"),
+    ({"category": "Order-1"}, "before the first '-'"),
+    ({"category": ""}, "category must be"),
+])
+def test_a_scope_that_cannot_mean_anything_is_refused(store, scope, problem):
+    with pytest.raises(ValueError, match=problem):
+        store.subscribe(lambda e: None, **scope)

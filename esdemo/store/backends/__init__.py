@@ -13,8 +13,7 @@ from typing import Any
 from ..errors import BackendNotInstalledError
 from .duckdb_backend import DuckDBBackend
 from .sqlite_backend import SQLiteBackend
-
-SERVER_URL_SCHEMES = ("postgresql://", "postgres://")
+from .urls import SERVER_URL_SCHEMES, is_server_url, redact
 
 
 def _postgres(url: Any) -> Any:
@@ -34,11 +33,6 @@ BACKENDS = {"duckdb": DuckDBBackend, "sqlite": SQLiteBackend, "postgres": _postg
 SERVER_BACKENDS = frozenset({"postgres"})
 
 
-def is_server_url(path: object) -> bool:
-    """Whether ``path`` is a server URL (``postgresql://...``) rather than a file path."""
-    return isinstance(path, str) and path.startswith(SERVER_URL_SCHEMES)
-
-
 def open_backend(name: str, path: Any) -> Any:
     """The backend ``name`` on ``path`` (a file path, ``":memory:"``, or a server URL)."""
     if name in SERVER_BACKENDS:
@@ -54,4 +48,5 @@ def open_backend(name: str, path: Any) -> Any:
     return BACKENDS[name](Path(path) if path != ":memory:" else path)
 
 
-__all__ = ["BACKENDS", "DuckDBBackend", "SERVER_BACKENDS", "SQLiteBackend", "is_server_url", "open_backend"]
+__all__ = ["BACKENDS", "DuckDBBackend", "SERVER_BACKENDS", "SERVER_URL_SCHEMES", "SQLiteBackend", "is_server_url",
+           "open_backend", "redact"]

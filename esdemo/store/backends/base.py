@@ -35,11 +35,10 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ConflictError, DuplicateEventError, EventStoreError
-from ..events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, RecordedEvent
+from ..events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, RecordedEvent, check_expected
 from ..serialization import loads_many
+from .contract import Encoded
 
-# One event as the backend receives it: (event_id, type, schema_version, data_json, metadata_json).
-Encoded = tuple[Any, str, int, str, str]
 
 UPSERT_STREAM = (
     "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
@@ -48,22 +47,8 @@ UPSERT_STREAM = (
 COLUMNS = "position, stream_id, version, type, schema_version, data, metadata, event_id, recorded_at"
 
 
-def check_expected(stream_id: str, expected: object, current: int) -> None:
-    """Raise ConflictError unless a stream at ``current`` satisfies ``expected``."""
-    if expected is ANY:
-        return
-    if expected is NO_STREAM:
-        ok = current == 0
-    elif expected is STREAM_EXISTS:
-        ok = current > 0
-    else:
-        ok = current == expected
-    if not ok:
-        raise ConflictError(stream_id, expected, current)
-
-
 class SqlBackend:
-    """Shared logic; subclasses supply the connection and the dialect."""
+    """The :class:`~esdemo.store.backends.contract.Backend` contract written once for SQL; subclasses supply the connection and the dialect."""
 
     name = "sql"
     begin_write = "BEGIN TRANSACTION"
@@ -283,6 +268,11 @@ class SqlBackend:
         with self.cursor() as cur:
             rows = cur.execute(sql, params).fetchall()
         return self._events(rows)
+
+    def event_by_id(self, event_id: Any) -> RecordedEvent | None:
+        with self.cursor() as cur:
+            rows = cur.execute(f"SELECT {COLUMNS} FROM events WHERE event_id = ?", (self.to_db_uuid(event_id),)).fetchall()
+        return self._events(rows)[0] if rows else None
 
     def stream_version(self, stream_id: str) -> int:
         with self.cursor() as cur:

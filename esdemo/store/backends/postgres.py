@@ -66,6 +66,7 @@ from psycopg.types.string import TextLoader
 
 from ..errors import EventStoreError, StoreAuthenticationError, StoreUnavailableError
 from .base import SqlBackend
+from .urls import SERVER_URL_SCHEMES, redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -94,7 +95,6 @@ CREATE OR REPLACE TRIGGER events_refuse_change BEFORE UPDATE OR DELETE OR TRUNCA
 """
 
 DEFAULT_CONNECT_TIMEOUT = 10   # seconds; a URL's own ?connect_timeout= wins
-URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 class PostgresBackend(SqlBackend):
@@ -104,7 +104,7 @@ class PostgresBackend(SqlBackend):
     retryable = (psycopg.errors.UniqueViolation,)
 
     def __init__(self, url: str):
-        if not isinstance(url, str) or not url.startswith(URL_SCHEMES):
+        if not isinstance(url, str) or not url.startswith(SERVER_URL_SCHEMES):
             raise ValueError(f"the postgres backend needs a URL such as 'postgresql://user@host/db', got {url!r}")
         self.url = url
         self.path = redact(url)
@@ -359,12 +359,6 @@ def connection_error(url: str, exc: BaseException) -> StoreUnavailableError:
         "throwaway server with nothing to install, use esdemo.postgres_server.start_throwaway_server(); "
         "to point at your own, set ESDEMO_POSTGRES_URL."
     )
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and ``repr``."""
-    url = re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]+@", r"\1:***@", url)
-    return re.sub(r"(password=)[^&\s]*", r"\1***", url)
 
 
 def _first_line(exc: BaseException) -> str:
