@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from projection_kit import STORAGES, Tally, expected_rows, fill, make_storage, rows_of
+from projection_kit import Tally, expected_rows, fill, make_storage, rows_of
 
 from esdemo import EventStore, NewEvent
 from esdemo.read.memory_views import DataFrameTable, Documents
@@ -16,12 +16,6 @@ from esdemo.read.projection import Projection, ProjectionConflictError, Projecti
 from esdemo.read.projection_runner import ProjectionRunner
 from esdemo.read.sql_views import SqlTable
 
-
-
-@pytest.fixture(params=STORAGES)
-def kind(request) -> str:
-    """Where the view lives: a SQL table, a dict of documents, or a DataFrame."""
-    return request.param
 
 
 def test_catch_up_applies_every_event_once_and_moves_the_checkpoint_to_the_head(store, kind):
