@@ -45,6 +45,9 @@ LAYERS = {
 }
 """For each subpackage of the core, the subpackages of ``esdemo`` its modules may import (itself included)."""
 
+TEACHING_PACKAGES = ("widgets", "exercises", "benchmarks")
+"""Subpackages on top, for the notebooks and the benchmark: they may import anything."""
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -115,9 +118,13 @@ def layer_violations(root: Path, top: str = "esdemo", layers: dict[str, tuple[st
 
 # -- the rules, on the real package ---------------------------------------------------------------
 
-def test_every_layer_exists_and_has_modules():
+def test_every_layer_exists_and_every_subpackage_has_its_rules():
     for layer in LAYERS:
         assert list((PACKAGE / layer).glob("*.py")), f"esdemo/{layer} has no modules: update LAYERS"
+    subpackages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    unruled = subpackages - set(LAYERS) - set(TEACHING_PACKAGES)
+    assert not unruled, (f"new subpackages {sorted(unruled)}: add each to LAYERS (with the layers it may import, "
+                         "e.g. 'process': ('store', 'write', 'read', 'process')) or to TEACHING_PACKAGES")
 
 
 def test_no_module_of_the_core_imports_up_or_a_notebook_library():
