@@ -51,6 +51,8 @@ TEACHING_PACKAGES = ("widgets", "exercises", "benchmarks")
 
 @dataclass(frozen=True)
 class Violation:
+    """One import that breaks a rule: where it is, what it imports, and the rule it breaks."""
+
     path: str
     line: int
     imported: str
