@@ -1,9 +1,9 @@
 """The layers hold: imports inside ``esdemo`` only point down, and the core never loads a notebook library.
 
-``esdemo/store`` <- ``esdemo/write`` and ``esdemo/read``: ``store`` imports
-neither, ``write`` does not import ``read``, and none of them (nor the
-examples) imports ipywidgets, matplotlib or IPython, which belong to the
-teaching helpers on top.
+``esdemo/store`` <- ``esdemo/write`` and ``esdemo/read`` <- ``esdemo/process``:
+``store`` imports neither ``write`` nor ``read``, ``write`` does not import
+``read`` (nor ``read`` ``write``), and none of them (nor the examples) imports
+ipywidgets, matplotlib or IPython, which belong to the teaching helpers on top.
 
 Checked twice:
 
@@ -41,7 +41,8 @@ LAYERS = {
     "store": ("store",),
     "write": ("store", "write"),
     "read": ("store", "read"),
-    "examples": ("store", "write", "read", "examples"),
+    "process": ("store", "write", "read", "process"),   # process managers, on top of both sides
+    "examples": ("store", "write", "read", "process", "examples"),
 }
 """For each subpackage of the core, the subpackages of ``esdemo`` its modules may import (itself included)."""
 
@@ -185,11 +186,17 @@ def test_importing_the_read_side_loads_the_store_and_not_the_write_side():
     assert loaded["notebook libraries"] == []
 
 
+def test_importing_the_process_layer_loads_the_core_below_it_and_no_notebook_library():
+    loaded = loaded_after("import esdemo.process")
+    assert {"store", "process"} <= layers_loaded(loaded["esdemo"]) <= {"store", "write", "read", "process"}
+    assert loaded["notebook libraries"] == []
+
+
 def test_importing_the_core_and_the_examples_loads_no_notebook_library():
-    loaded = loaded_after("import esdemo.store, esdemo.write, esdemo.read, esdemo.examples\n"
+    loaded = loaded_after("import esdemo.store, esdemo.write, esdemo.read, esdemo.process, esdemo.examples\n"
                           "        import esdemo.examples.bank, esdemo.examples.orders, esdemo.examples.order_views\n"
                           "        import esdemo.examples.catalog, esdemo.examples.catalog_views")
-    assert layers_loaded(loaded["esdemo"]) <= {"store", "write", "read", "examples"}
+    assert layers_loaded(loaded["esdemo"]) <= {"store", "write", "read", "process", "examples"}
     assert loaded["notebook libraries"] == []
 
 
