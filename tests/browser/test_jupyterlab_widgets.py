@@ -50,16 +50,6 @@ skip_unless_chromium()
 from playwright.sync_api import expect  # noqa: E402
 
 
-@pytest.fixture
-def page(browser):
-    """A new page in the module's Chromium, closed afterwards."""
-    page = browser.new_page()
-    try:
-        yield page
-    finally:
-        page.close()
-
-
 def test_replay_slider_of_notebook_02_changes_the_state_shown(lab, page):
     if not (lab.root / NOTEBOOK).is_file():
         pytest.fail(f"notebooks/{NOTEBOOK} is missing: the browser test drives its replay widget")
