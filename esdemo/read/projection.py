@@ -118,6 +118,10 @@ class ViewStorage(ABC):
     def live_target(self) -> Any:
         """The generation readers see now."""
 
+    @abstractmethod
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row of the live view as a dict (a copy), in key order; values keep their types."""
+
 
 class Projection(ABC):
     """An event handler that builds one read model; see the module docstring.
