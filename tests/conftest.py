@@ -8,11 +8,10 @@ by ``.ci/run``) they fail instead, so CI cannot pass without them."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from store_factory import REQUIRE_POSTGRES, new_store, postgres_problem, store_location
+from store_factory import new_store, require_postgres, store_location
 
 from esdemo import FakeClock
 
@@ -26,14 +25,6 @@ def backend(request) -> str:
         require_postgres()
     return request.param
 
-
-def require_postgres() -> None:
-    """Skip (or, under ESDEMO_REQUIRE_POSTGRES=1, fail) when no PostgreSQL server can be had."""
-    problem = postgres_problem()
-    if problem is not None:
-        if os.environ.get(REQUIRE_POSTGRES) == "1":
-            pytest.fail(f"{REQUIRE_POSTGRES}=1 but {problem}")
-        pytest.skip(problem)
 
 
 @pytest.fixture

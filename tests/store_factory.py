@@ -34,6 +34,17 @@ def postgres_problem() -> str | None:
     return _postgres_problem[0] or None
 
 
+def require_postgres() -> None:
+    """Skip (or, under ESDEMO_REQUIRE_POSTGRES=1, fail) when no PostgreSQL server can be had."""
+    import pytest
+
+    problem = postgres_problem()
+    if problem is not None:
+        if os.environ.get(REQUIRE_POSTGRES) == "1":
+            pytest.fail(f"{REQUIRE_POSTGRES}=1 but {problem}")
+        pytest.skip(problem)
+
+
 def store_location(backend: str, tmp_path: Path, name: str = "events") -> str | Path:
     """A file path for DuckDB/SQLite, a URL with a new schema for PostgreSQL."""
     if backend == "postgres":

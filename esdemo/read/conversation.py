@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from ..store.event_store import EventStore
 
 CONVERSATION_SQL = "SELECT position FROM events WHERE metadata ->> '$.correlation_id' = ? ORDER BY position"
+# PostgreSQL's ->> takes the key itself, not a JSONPath.
+CONVERSATION_SQL_POSTGRES = "SELECT position FROM events WHERE metadata ->> 'correlation_id' = ? ORDER BY position"
 
 
 def read_conversation(store: EventStore, correlation_id: uuid.UUID | str) -> list[RecordedEvent]:
@@ -33,7 +35,8 @@ def read_conversation(store: EventStore, correlation_id: uuid.UUID | str) -> lis
         correlation_id = str(correlation_id)
     if not isinstance(correlation_id, str) or not correlation_id.strip():
         raise ValueError(f"correlation_id must be a non-empty string or UUID, got {correlation_id!r}")
-    positions = [row[0] for row in store.query(CONVERSATION_SQL, [correlation_id])]
+    sql = CONVERSATION_SQL_POSTGRES if store.backend == "postgres" else CONVERSATION_SQL
+    positions = [row[0] for row in store.query(sql, [correlation_id])]
     if not positions:
         return []
     wanted = set(positions)

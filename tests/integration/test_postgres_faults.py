@@ -8,8 +8,7 @@ import uuid
 
 import psycopg
 import pytest
-from conftest import require_postgres
-from store_factory import new_store
+from store_factory import new_store, require_postgres
 
 from esdemo import EventStore, NewEvent
 from esdemo.postgres_server import ENV_URL, fresh_store_url, shared_server_url

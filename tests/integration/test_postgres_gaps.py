@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import require_postgres
-from store_factory import new_store
+from store_factory import new_store, require_postgres
 
 from esdemo import NewEvent
 from esdemo.postgres_gaps import NaiveReader, SafeReader, SequenceLog, measure_position_strategies

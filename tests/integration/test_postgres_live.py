@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import require_postgres
-from store_factory import new_store
+from store_factory import new_store, require_postgres
 
 from esdemo import EventStore, NewEvent
 from esdemo.benchmarks.postgres import notify_latency

@@ -10,7 +10,8 @@ import textwrap
 from collections import Counter
 
 import pytest
-from conftest import require_postgres
+
+from store_factory import require_postgres
 
 from esdemo import EventStore
 from esdemo.postgres_server import fresh_store_url

@@ -12,9 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import require_postgres
 from projection_kit import Tally, expected_rows, fill, rows_of
-from store_factory import new_store
+from store_factory import new_store, require_postgres
 
 from esdemo import EventStore
 from esdemo.postgres_server import fresh_store_url

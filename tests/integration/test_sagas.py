@@ -17,6 +17,14 @@ from esdemo.examples.checkout import (SCENARIOS, AddStock, CheckoutProcess, Cras
                                       Shop, ledger, run_scenario)
 from esdemo.examples.choreography import choreographed_shop, stuck_orders
 
+
+@pytest.fixture(params=["duckdb", "sqlite"])
+def backend(request) -> str:
+    """The scenarios (run_scenario) open in-memory stores of their own, which PostgreSQL does not have (it needs a URL): these
+    run on the two embedded backends; the store contract itself runs on all three (tests/conftest.py)."""
+    return request.param
+
+
 BOOK = ("BOOK-1", 2, Decimal("25.00"))
 
 

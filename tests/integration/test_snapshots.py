@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import require_postgres
-from store_factory import new_store
+from store_factory import new_store, require_postgres
 
 from esdemo import Aggregate, EventStore, FakeClock, Repository, SerializationError, SnapshotStore
 from esdemo.examples.bank import Account, InsufficientFundsError

@@ -18,6 +18,14 @@ from esdemo.read.time_travel import (RowChange, TimeTravel, TimeTravelError, cod
                                      install_events_upto)
 from esdemo import DomainError, EventRegistry, default_registry
 
+
+@pytest.fixture(params=["duckdb", "sqlite"])
+def backend(request) -> str:
+    """Time travel's replays and forks open in-memory stores of their own, which PostgreSQL does not have (it needs a URL): these
+    run on the two embedded backends; the store contract itself runs on all three (tests/conftest.py)."""
+    return request.param
+
+
 T0 = datetime(2024, 2, 1, 9, 0, tzinfo=timezone.utc)
 VIEWS = (OrderSummary, CustomerOrders, OrderAnalytics)
 

@@ -9,6 +9,13 @@ from esdemo.widgets import FAULTS, build_fault_injector, build_saga_stepper, inj
 from esdemo import swimlane
 
 
+@pytest.fixture(params=["duckdb", "sqlite"])
+def backend(request) -> str:
+    """The saga widget's runs open in-memory stores of their own, which PostgreSQL does not have (it needs a URL): these
+    run on the two embedded backends; the store contract itself runs on all three (tests/conftest.py)."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def declined():
     run = run_scenario("declined", backend="sqlite")

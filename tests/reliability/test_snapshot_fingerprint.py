@@ -15,6 +15,13 @@ from esdemo import ANY, Aggregate, EventRegistry, EventStore, NewEvent, Reposito
 from esdemo.write.upcasting import upcaster_fingerprint
 
 
+@pytest.fixture(params=["duckdb", "sqlite"])
+def backend(request) -> str:
+    """These tests edit an old file with the driver of its backend and open in-memory stores of their own, which PostgreSQL does not have (it needs a URL): these
+    run on the two embedded backends; the store contract itself runs on all three (tests/conftest.py)."""
+    return request.param
+
+
 @dataclass(frozen=True, slots=True)
 class Deposited:
     wallet_id: str

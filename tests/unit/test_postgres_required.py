@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import store_factory
-from conftest import require_postgres
+from store_factory import require_postgres
 
 
 @pytest.fixture
