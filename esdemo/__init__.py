@@ -59,7 +59,10 @@ from .write import (
     domain_event,
 )
 from .read import (
+    AppendInHandlerError,
     AsOf,
+    ProjectionCommitError,
+    register_decimal_collation,
     Batch,
     ColumnValues,
     DataFrameTable,
@@ -83,6 +86,9 @@ from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_ga
 
 __all__ = [
     # the read side (projections, views, rebuilds, simulations)
+    "AppendInHandlerError",
+    "ProjectionCommitError",
+    "register_decimal_collation",
     "AsOf",
     "Batch",
     "ColumnValues",

@@ -14,15 +14,19 @@ them into domain events is the caller's choice).
 
 from .lag import AsOf, Lag
 from .memory_views import DataFrameTable, Documents
-from .projection import Batch, Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, ViewStorage
+from .projection import (AppendInHandlerError, Batch, Projection, ProjectionCommitError, ProjectionConflictError,
+                         ProjectionError, ProjectionTimeoutError, ViewStorage)
 from .projection_runner import ProjectionRunner
 from .rebuild import RebuildReport, rebuild, rebuild_set_based
 from .runner_group import RunnerGroup
-from .sql_values import ColumnValues
+from .sql_values import ColumnValues, register_decimal_collation
 from .sql_views import SqlTable
 from .view_rows import ViewRows
 
 __all__ = [
+    "AppendInHandlerError",
+    "ProjectionCommitError",
+    "register_decimal_collation",
     "AsOf",
     "Batch",
     "ColumnValues",

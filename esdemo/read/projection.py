@@ -60,6 +60,23 @@ class ProjectionTimeoutError(ProjectionError, TimeoutError):
     """``wait_for`` gave up: the view did not reach the position in time."""
 
 
+class ProjectionCommitError(ProjectionError):
+    """The database refused to commit a batch for a reason other than a race (a constraint,
+    a full disk, an I/O error...). Nothing of the batch was kept; running again will not help
+    until the cause is fixed, so the runner does not retry it."""
+
+
+class AppendInHandlerError(ProjectionError):
+    """A projection handler tried to append to the event store it is projecting.
+
+    A handler only builds its view: its batch may be run again (after a crash or
+    a conflict), so an event it appended would be appended again, or kept for a
+    batch that was thrown away. Deriving new events from events is the job of a
+    *process manager* (or a subscription that appends with its own idempotent
+    event ids), outside the projection.
+    """
+
+
 @dataclass
 class Batch:
     """One unit of work on a view: the rows a handler writes to, and the checkpoint.
@@ -104,6 +121,18 @@ class ViewStorage(ABC):
     @abstractmethod
     def batch(self, target: Any = None, *, activate: bool = False) -> AbstractContextManager[Batch]:
         """A unit of work: commit the batch's rows and position together on success, nothing on error."""
+
+    def staged_batch(self, target: Any = None, *, activate: bool = False) -> AbstractContextManager[Batch]:
+        """Like :meth:`batch`, but the handlers run outside any database transaction.
+
+        The rows are read and changed in memory while no lock is held; at the end
+        one short transaction writes the changes and the checkpoint together, if
+        the checkpoint did not move meanwhile (else :class:`ProjectionConflictError`,
+        nothing kept). This is what the runner uses, so that a slow handler never
+        blocks the writers of the log. The default is :meth:`batch` itself, which is
+        right for storages that already work on a copy (the in-memory ones).
+        """
+        return self.batch(target, activate=activate)
 
     @abstractmethod
     def new_target(self) -> Any:
@@ -203,6 +232,10 @@ def apply_events(projection: Projection, batch: Batch, events: Sequence[Recorded
         for event, current in wanted:
             projection.handle(event, current, batch.rows)
     except Exception as exc:
+        if isinstance(exc, AppendInHandlerError):
+            raise AppendInHandlerError(f"{projection.name}: {exc} (at position "
+                                       f"{current.position if current else '?'}; nothing of this batch was kept, "
+                                       f"the checkpoint stays at {batch.start})") from exc
         where = "" if current is None else (
             f" on the event at position {current.position} ({current.type}, stream {current.stream_id!r}, "
             f"version {current.version})")

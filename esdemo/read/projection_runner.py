@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..store.clock import utc_now
 from ..store.events import RecordedEvent
 from ..store.live_loop import LiveLoop
+from .handler_guard import refusing_appends
 from .lag import AsOf, Lag
 from .projection import Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, apply_events
 
@@ -86,6 +87,8 @@ class ProjectionRunner:
         """Apply the next batch in one commit (view + checkpoint); return how many events it processed.
 
         Events the projection does not handle count too: the checkpoint moved past them.
+        A batch holds ``batch_size`` events, or a few more so as never to end inside
+        an append (a view shows all of an atomic append or none of it).
         """
         return self._run_batch(self.batch_size)[0]
 
@@ -127,10 +130,13 @@ class ProjectionRunner:
         return self._run_batch(None, activate=True)[0]
 
     def _run_batch(self, limit: int | None, *, activate: bool = False) -> tuple[int, int]:
+        # staged: the handlers run outside the database's write transaction (a slow handler must not
+        # block the log's writers); view + checkpoint are then written in one short commit.
         with self._batch_lock:
-            with self.projection.storage.batch(self.target, activate=activate) as batch:
-                events = self.store.read_all(batch.position + 1, limit=limit)
-                count = apply_events(self.projection, batch, events, self.decoder)
+            with self.projection.storage.staged_batch(self.target, activate=activate) as batch:
+                events = read_whole_appends(self.store, batch.position + 1, limit)
+                with refusing_appends(self.store, self.name):
+                    count = apply_events(self.projection, batch, events, self.decoder)
             position = batch.position
         self._notify_progress()
         return count, position
@@ -232,6 +238,36 @@ class ProjectionRunner:
     def __repr__(self) -> str:
         state = "running" if self.running else "idle"
         return f"<ProjectionRunner {self.name!r} {state}, batch_size={self.batch_size}>"
+
+
+def read_whole_appends(store: EventStore, start: int, limit: int | None) -> list[RecordedEvent]:
+    """About ``limit`` events from ``start``, never ending inside one append.
+
+    An append is atomic, so a view must never commit half of one. The store
+    keeps no append id, but the events of one append are recognisable: one
+    stream, consecutive positions and versions, one ``recorded_at``. So when
+    the ``limit``-th event may be followed by more of its append, the batch
+    is extended while the next event continues it. (Two appends to one
+    stream with the same timestamp may be taken together: a bigger batch,
+    never a cut one.)
+    """
+    events = store.read_all(start, limit=limit)
+    if limit is None or len(events) < limit:
+        return events   # read to the head, and the head is always at the end of an append
+    while True:
+        more = store.read_all(events[-1].position + 1, limit=limit)
+        for event in more:
+            if not same_append(events[-1], event):
+                return events
+            events.append(event)
+        if len(more) < limit:
+            return events
+
+
+def same_append(last: RecordedEvent, following: RecordedEvent) -> bool:
+    """May ``following`` belong to the same append as ``last`` (the event just before it)?"""
+    return (following.position == last.position + 1 and following.stream_id == last.stream_id
+            and following.version == last.version + 1 and following.recorded_at == last.recorded_at)
 
 
 def _check_position(position: object) -> None:
