@@ -59,6 +59,11 @@ from .write import (
     domain_event,
 )
 from .read import (
+    FailurePolicy,
+    Health,
+    ParkedEvent,
+    ProjectionHandlerError,
+    TooManyParkedError,
     AppendInHandlerError,
     AsOf,
     ProjectionCommitError,
@@ -86,6 +91,11 @@ from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_ga
 
 __all__ = [
     # the read side (projections, views, rebuilds, simulations)
+    "FailurePolicy",
+    "Health",
+    "ParkedEvent",
+    "ProjectionHandlerError",
+    "TooManyParkedError",
     "AppendInHandlerError",
     "ProjectionCommitError",
     "register_decimal_collation",

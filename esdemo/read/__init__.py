@@ -7,15 +7,18 @@ them into domain events is the caller's choice).
 * :mod:`.projection_runner`: :class:`ProjectionRunner`: the checkpoint committed with the view;
 * :mod:`.view_rows`, :mod:`.sql_views`, :mod:`.sql_values`, :mod:`.memory_views`: where views live
   (DuckDB or SQLite tables, documents, DataFrames);
-* :mod:`.lag`: how far behind a view is, and "as of" answers;
+* :mod:`.lag`: how far behind a view is, and "as of" answers; its health (failing, parked);
+* :mod:`.failure_policy`: stop, retry with backoff, or park a poison event and replay it after the fix;
 * :mod:`.runner_group`: several runners driven together;
 * :mod:`.rebuild`: blue/green rebuilds, per event or set-based.
 """
 
-from .lag import AsOf, Lag
+from .failure_policy import FailurePolicy, ParkedEvent
+from .lag import AsOf, Health, Lag
 from .memory_views import DataFrameTable, Documents
 from .projection import (AppendInHandlerError, Batch, Projection, ProjectionCommitError, ProjectionConflictError,
-                         ProjectionError, ProjectionTimeoutError, ViewStorage)
+                         ProjectionError, ProjectionHandlerError, ProjectionTimeoutError, TooManyParkedError,
+                         ViewStorage)
 from .projection_runner import ProjectionRunner
 from .rebuild import RebuildReport, rebuild, rebuild_set_based
 from .runner_group import RunnerGroup
@@ -24,6 +27,11 @@ from .sql_views import SqlTable
 from .view_rows import ViewRows
 
 __all__ = [
+    "FailurePolicy",
+    "Health",
+    "ParkedEvent",
+    "ProjectionHandlerError",
+    "TooManyParkedError",
     "AppendInHandlerError",
     "ProjectionCommitError",
     "register_decimal_collation",

@@ -26,16 +26,25 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..store.clock import utc_now
 from ..store.events import RecordedEvent
 from ..store.live_loop import LiveLoop
 from .handler_guard import refusing_appends
-from .lag import AsOf, Lag
-from .projection import Projection, ProjectionConflictError, ProjectionError, ProjectionTimeoutError, apply_events
+from .failure_policy import Failing, FailurePolicy, ParkedEvent
+from .lag import AsOf, Health, Lag
+from .projection import (
+    Projection,
+    ProjectionConflictError,
+    ProjectionError,
+    ProjectionHandlerError,
+    ProjectionTimeoutError,
+    TooManyParkedError,
+    apply_events,
+)
 
 if TYPE_CHECKING:
     from ..store.event_store import EventStore
@@ -53,10 +62,22 @@ class ProjectionRunner:
     ``clock=fake.peek`` so that reading the lag does not move time on.
     ``target`` pins the runner to one generation of the view instead of the
     live one; rebuilds use it (see :mod:`esdemo.read.rebuild`).
+    ``policy`` says what to do when an event breaks the handler: stop (the
+    default), retry with backoff, park and go on (see :class:`FailurePolicy`);
+    backoffs are measured with ``clock``, so nothing sleeps: a try that is not
+    due yet simply does nothing, and the next ``catch_up`` (or the live
+    thread's next tick) tries again once it is.
     """
 
     def __init__(self, store: EventStore, projection: Projection, *, decoder: Callable[[RecordedEvent], Any] | None = None,
-                 batch_size: int = 1000, clock: Callable[[], datetime] | None = None, target: Any = None):
+                 batch_size: int = 1000, clock: Callable[[], datetime] | None = None, target: Any = None,
+                 policy: FailurePolicy | None = None):
+        if policy is not None and not isinstance(policy, FailurePolicy):
+            raise TypeError(f"policy must be a FailurePolicy (e.g. FailurePolicy.parking(retries=3)), got {policy!r}")
+        self.policy = policy or FailurePolicy.stop()
+        self._failing: Failing | None = None     # the event failing now (retry state, in memory)
+        self._to_park: dict[int, Failing] = {}   # events out of retries, parked with the next commit
+        self._stop_before: int | None = None     # over the parking ceiling: commit up to this event's append, stop
         if not isinstance(projection, Projection):
             raise TypeError(f"projection must be a Projection, got {type(projection).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -130,16 +151,153 @@ class ProjectionRunner:
         return self._run_batch(None, activate=True)[0]
 
     def _run_batch(self, limit: int | None, *, activate: bool = False) -> tuple[int, int]:
-        # staged: the handlers run outside the database's write transaction (a slow handler must not
-        # block the log's writers); view + checkpoint are then written in one short commit.
         with self._batch_lock:
-            with self.projection.storage.staged_batch(self.target, activate=activate) as batch:
-                events = read_whole_appends(self.store, batch.position + 1, limit)
-                with refusing_appends(self.store, self.name):
-                    count = apply_events(self.projection, batch, events, self.decoder)
-            position = batch.position
+            while True:
+                failing = self._failing
+                if failing is not None and failing.next_try is not None and self.clock() < failing.next_try:
+                    return 0, self.position   # waiting for the next try (the policy's backoff)
+                try:
+                    count, position = self._try_batch(limit, activate)
+                except ProjectionHandlerError as exc:
+                    if self._failed(exc):
+                        continue                # out of retries, to be parked: run the batch again without it
+                    return 0, self.position     # retry later
+                if failing is not None and self._failing is failing and position >= failing.position:
+                    self._failing = None        # the failing event went through (a transient failure)
+                if self._stop_before is not None:  # committed what came before the event over the ceiling: stop
+                    self._stop_before = None
+                    self._notify_progress()
+                    raise self._failing.error
+                break
         self._notify_progress()
         return count, position
+
+    def _try_batch(self, limit: int | None, activate: bool) -> tuple[int, int]:
+        # staged: the handlers run outside the database's write transaction (a slow handler must not
+        # block the log's writers); view + checkpoint (+ parked events) are then written in one short commit.
+        with self.projection.storage.staged_batch(self.target, activate=activate) as batch:
+            events = read_whole_appends(self.store, batch.position + 1, limit)
+            if self._stop_before is not None:
+                events = events[:_append_start(events, self._stop_before)]
+            skip = {e.position: self._to_park[e.position] for e in events if e.position in self._to_park}
+            with refusing_appends(self.store, self.name):
+                count = apply_events(self.projection, batch, events, self.decoder, skip)
+            if skip:
+                batch.parked = [self._parked_event(e, skip[e.position]) for e in events if e.position in skip]
+        for position in skip:
+            self._to_park.pop(position, None)
+        return count, batch.position
+
+    def _failed(self, exc: ProjectionHandlerError) -> bool:
+        """Apply the policy to a failure; True: park the event now, False: try again later. Raises to stop."""
+        policy, now = self.policy, self.clock()
+        position = exc.recorded.position
+        failing = self._failing
+        if failing is None or failing.position != position:
+            failing = self._failing = Failing(position, since=now)
+        failing.attempts += 1
+        failing.error, failing.stopped = exc, False
+        if failing.attempts <= policy.retries:
+            failing.next_try = now + timedelta(seconds=policy.delay(failing.attempts))
+            return False
+        if policy.park and not self._over_ceiling(failing, exc):
+            self._to_park[position] = failing
+            self._failing = None
+            return True
+        if policy.park:
+            return True   # run once more: commit what came before this event, then stop (see _run_batch)
+        failing.stopped, failing.next_try = True, None
+        if policy.retries:
+            raise ProjectionHandlerError(f"{exc} (gave up after {failing.attempts} attempts: {policy})",
+                                         exc.recorded) from exc
+        raise exc
+
+    def _over_ceiling(self, failing: Failing, exc: ProjectionHandlerError) -> bool:
+        ceiling = self.policy.max_parked
+        if ceiling is None:
+            return False
+        parked = len(self.projection.storage.parked(self.target)) + len(self._to_park)
+        if parked < ceiling:
+            return False
+        failing.stopped, failing.next_try = True, None
+        failing.error = TooManyParkedError(
+            f"{self.name} stopped before position {failing.position}: {parked} events are parked already, the "
+            f"ceiling (max_parked) is {ceiling}, and this one failed too ({exc.recorded.type}: "
+            f"{exc.__cause__!r}). So many failures are a bug, not bad luck: look at runner.parked(), fix the "
+            "handler, run again and replay_parked(); or raise max_parked.")
+        self._stop_before = failing.position
+        return True
+
+    def _parked_event(self, recorded: RecordedEvent, failing: Failing) -> ParkedEvent:
+        cause = failing.error.__cause__ if failing.error is not None else None
+        cause = cause if cause is not None else failing.error
+        return ParkedEvent(self.name, recorded.position, recorded.stream_id, str(recorded.event_id), recorded.type,
+                           type(cause).__name__, str(cause), failing.attempts, self.clock())
+
+    # -- parked events ---------------------------------------------------------------------------
+    def parked(self, *, include_replayed: bool = False) -> list[ParkedEvent]:
+        """The events this view parked, oldest first (``include_replayed``: also those replayed since)."""
+        return self.projection.storage.parked(self.target, include_replayed=include_replayed)
+
+    def parked_event(self, position: int) -> RecordedEvent:
+        """The stored event behind a parked one, to inspect it (``runner.parked_event(p.position).data``)."""
+        _check_position(position)
+        if not any(p.position == position for p in self.parked(include_replayed=True)):
+            raise ValueError(f"{self.name} parked no event at position {position}; see runner.parked()")
+        return self.store.read_all(position, limit=1)[0]
+
+    def replay_parked(self, positions: Iterable[int] | None = None) -> int:
+        """Apply the parked events (or those at ``positions``) after a fix: in order, each exactly once.
+
+        Each is applied to the view as it is now, and marked replayed in the same
+        commit. The first that fails again stops the replay (raising its error,
+        :class:`ProjectionHandlerError`); those before it stay replayed, it and
+        those after it stay parked. Returns how many were replayed.
+        """
+        wanted = None if positions is None else set(positions)
+        done = 0
+        with self._batch_lock:
+            for parked in self.parked():
+                if wanted is not None and parked.position not in wanted:
+                    continue
+                for attempt in range(MAX_CONFLICT_RETRIES + 1):
+                    try:
+                        self._replay_one(parked.position)
+                        break
+                    except ProjectionConflictError:
+                        if attempt == MAX_CONFLICT_RETRIES:
+                            raise
+                done += 1
+        self._notify_progress()
+        return done
+
+    def _replay_one(self, position: int) -> None:
+        recorded = self.store.read_all(position, limit=1)[0]
+        with self.projection.storage.staged_batch(self.target) as batch:
+            with refusing_appends(self.store, self.name):
+                apply_events(self.projection, batch, [recorded], self.decoder)
+            batch.position = batch.start          # a replay does not move the checkpoint
+            batch.replayed = {position: self.clock()}
+
+    def health(self, now: datetime | None = None) -> Health:
+        """Is the view keeping up? Its lag, whether it is retrying an event (and how long), stopped, how many parked."""
+        lag = self.lag(now)
+        now = now if now is not None else self.clock()
+        try:
+            parked = len(self.parked())
+        except NotImplementedError:   # a storage that cannot park
+            parked = 0
+        failing = self._failing
+        if failing is None:
+            if self.error is not None and not self.running:
+                return Health(lag, "stopped", parked, error=str(self.error))
+            return Health(lag, "ok", parked)
+        state = "stopped" if failing.stopped or (self.error is not None and not self.running) else "retrying"
+        next_try = None if failing.next_try is None or state == "stopped" else \
+            max(0.0, (failing.next_try - now).total_seconds())
+        return Health(lag, state, parked, failing.position, failing.attempts,
+                      max(0.0, (now - failing.since).total_seconds()), next_try,
+                      None if failing.error is None else str(failing.error))
 
     # -- lag and consistency -------------------------------------------------------------------------
     def lag(self, now: datetime | None = None) -> Lag:
@@ -262,6 +420,14 @@ def read_whole_appends(store: EventStore, start: int, limit: int | None) -> list
             events.append(event)
         if len(more) < limit:
             return events
+
+
+def _append_start(events: list[RecordedEvent], position: int) -> int:
+    """The index in ``events`` where the append holding ``position`` begins (``len(events)`` if absent)."""
+    index = next((i for i, e in enumerate(events) if e.position == position), len(events))
+    while 0 < index < len(events) and same_append(events[index - 1], events[index]):
+        index -= 1
+    return index
 
 
 def same_append(last: RecordedEvent, following: RecordedEvent) -> bool:

@@ -26,10 +26,12 @@ import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from .failure_policy import ParkedEvent
 from .projection import Batch, ProjectionCommitError, ProjectionConflictError, ProjectionError, ViewStorage
 from .sql_values import ColumnValues, register_decimal_collation
 from .view_rows import Key, ViewRows
@@ -41,7 +43,14 @@ META = (
     "CREATE TABLE IF NOT EXISTS read_models (name VARCHAR PRIMARY KEY, live_table VARCHAR NOT NULL, "
     "next_generation INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS checkpoints (name VARCHAR PRIMARY KEY, position BIGINT NOT NULL)",
+    # Events a generation set aside (see esdemo.read.failure_policy); times as ISO text on both backends.
+    "CREATE TABLE IF NOT EXISTS parked_events (target VARCHAR NOT NULL, view VARCHAR NOT NULL, "
+    "position BIGINT NOT NULL, stream_id VARCHAR NOT NULL, event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL, "
+    "error_type VARCHAR NOT NULL, error_message VARCHAR NOT NULL, attempts INTEGER NOT NULL, "
+    "parked_at VARCHAR NOT NULL, replayed_at VARCHAR, PRIMARY KEY (target, position))",
 )
+PARKED_COLUMNS = ("view, position, stream_id, event_id, event_type, error_type, error_message, attempts, parked_at, "
+                  "replayed_at")
 # Errors of the database while committing a batch. Only DuckDB's MVCC write-write conflicts (two
 # transactions writing the checkpoint row or the same view rows, "Conflict on update", "write-write
 # conflict") are races, worth running again; anything else (a constraint the rows break, an I/O error,
@@ -131,7 +140,7 @@ class SqlTable(ViewStorage):
                 in_caller = True
                 yield batch
                 in_caller = False
-                self._commit(cur, table, rows, start, batch.position, activate)
+                self._commit(cur, table, batch, activate)
         except _DATABASE_ERRORS as exc:
             if in_caller and not _is_conflict(exc):
                 raise  # the caller's own SQL failed (a set-based rebuild's duplicate key): a bug, not a race
@@ -156,7 +165,7 @@ class SqlTable(ViewStorage):
         batch = Batch(rows, start, table, None)
         yield batch
         written, removed = rows.changes()
-        if not written and not removed and batch.position == start and not activate:
+        if not (written or removed or batch.parked or batch.replayed or activate) and batch.position == start:
             return  # nothing to commit
         try:
             with self._transaction() as cur:
@@ -169,22 +178,47 @@ class SqlTable(ViewStorage):
                     raise ProjectionConflictError(
                         f"the checkpoint of {self._name!r} moved from {start} to {now} while this batch ran (a "
                         "second runner); nothing of this batch was kept. Run it again.")
-                self._commit(cur, table, rows, start, batch.position, activate)
+                self._commit(cur, table, batch, activate)
         except _DATABASE_ERRORS as exc:
             raise self._commit_failure(exc, start) from exc
 
-    def _commit(self, cur: Any, table: str, rows: ViewRows, start: int, position: int, activate: bool) -> None:
+    def _commit(self, cur: Any, table: str, batch: Batch, activate: bool) -> None:
         # The checkpoint first: a second runner on this table conflicts on this row (DuckDB) before
         # anything else, so an error while writing the rows is the rows' own, not a race.
-        if position != start:
-            cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, table])
+        if batch.position != batch.start:
+            cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [batch.position, table])
+        if batch.replayed:
+            self._mark_replayed(cur, table, batch.replayed)
         try:
-            self._write(cur, table, rows)
+            self._write(cur, table, batch.rows)
         except ValueError as exc:
             raise ProjectionError(f"could not write the batch of {self._name!r}: {exc}. Nothing of this "
-                                  f"batch was kept; the checkpoint stays at {start}.") from exc
+                                  f"batch was kept; the checkpoint stays at {batch.start}.") from exc
+        for parked in batch.parked:
+            cur.execute(f"INSERT INTO parked_events (target, {PARKED_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                        [table, parked.view, parked.position, parked.stream_id, parked.event_id, parked.event_type,
+                         parked.error_type, parked.error_message, parked.attempts, _iso(parked.parked_at), None])
         if activate:
             self._activate(cur, table)
+
+    def _mark_replayed(self, cur: Any, table: str, replayed: dict[int, Any]) -> None:
+        # Exactly once: each parked event must still be waiting, inside the transaction that applies it.
+        for position, when in sorted(replayed.items()):
+            row = cur.execute("SELECT replayed_at FROM parked_events WHERE target = ? AND position = ?",
+                              [table, position]).fetchone()
+            if row is None or row[0] is not None:
+                raise ProjectionConflictError(
+                    f"the parked event at position {position} of {self._name!r} was replayed (or dropped) by someone "
+                    "else meanwhile; nothing of this replay was kept.")
+            cur.execute("UPDATE parked_events SET replayed_at = ? WHERE target = ? AND position = ?",
+                        [_iso(when), table, position])
+
+    def parked(self, target: str | None = None, *, include_replayed: bool = False) -> list[ParkedEvent]:
+        """The events this view parked (oldest first); ``include_replayed`` adds those applied since."""
+        where = "" if include_replayed else " AND replayed_at IS NULL"
+        rows = self._read(f"SELECT {PARKED_COLUMNS} FROM parked_events WHERE target = ?{where} ORDER BY position",
+                          [target or self.live_target])
+        return [ParkedEvent(*row[:8], _from_iso(row[8]), _from_iso(row[9])) for row in rows]
 
     def _commit_failure(self, exc: BaseException, start: int | None) -> ProjectionError:
         stays = "" if start is None else f"; the checkpoint stays at {start}"
@@ -211,6 +245,7 @@ class SqlTable(ViewStorage):
                 raise ValueError(f"{target} is the live table of {self._name!r}; only a table never switched to can be dropped")
             cur.execute(f"DROP TABLE IF EXISTS {_checked(target)}")
             cur.execute("DELETE FROM checkpoints WHERE name = ?", [target])
+            cur.execute("DELETE FROM parked_events WHERE target = ?", [target])
 
     # -- reading, for queries ----------------------------------------------------------------
     def query(self, where: str = "", params: list[Any] | tuple[Any, ...] = (), *, order_by: str | None = None,
@@ -287,6 +322,7 @@ class SqlTable(ViewStorage):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({', '.join(self.key)}))")
         cur.execute("DELETE FROM checkpoints WHERE name = ?", [table])
+        cur.execute("DELETE FROM parked_events WHERE target = ?", [table])
         cur.execute("INSERT INTO checkpoints VALUES (?, 0)", [table])
 
     def _activate(self, cur: Any, table: str) -> None:
@@ -297,6 +333,7 @@ class SqlTable(ViewStorage):
         if old != table:
             cur.execute(f"DROP TABLE {old}")
             cur.execute("DELETE FROM checkpoints WHERE name = ?", [old])
+            cur.execute("DELETE FROM parked_events WHERE target = ?", [old])
 
     def _load(self, cur: Any, table: str, key: Key) -> dict[str, Any] | None:
         values = key if len(self.key) > 1 else (key,)
@@ -341,6 +378,14 @@ class SqlTable(ViewStorage):
     def __repr__(self) -> str:
         where = f"{self._name!r} in {self._store!r}" if self._store is not None else "not attached"
         return f"<SqlTable {where}, key {self.key}>"
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat()
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def _check_identifier(name: object, what: str) -> None:
