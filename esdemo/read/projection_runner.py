@@ -19,6 +19,18 @@ The seed's three answers to "projections are eventually consistent":
   together with how far behind the view was (:class:`AsOf`), for a UI that
   says "as of 3 seconds ago".
 
+When an event breaks the handler, the runner's :class:`~esdemo.read.failure_policy.FailurePolicy`
+decides: stop (the default), retry with backoff, or park it and go on::
+
+    runner = ProjectionRunner(store, OrderSummary(), policy=FailurePolicy.parking(retries=3, max_parked=10))
+    runner.catch_up()
+    runner.health()          # Health: ok / retrying (since when, next try) / stopped (why); parked count
+    runner.parked()          # [ParkedEvent(view, position, event_type, error_type, error_message, attempts, ...)]
+    runner.replay_parked()   # after the fix: each parked event applied once, in order
+
+A batch never ends inside an append; handlers run outside the database's
+write transaction (a slow handler does not block the log's writers), and may
+not append to the store they project (:class:`~esdemo.read.projection.AppendInHandlerError`).
 :class:`~esdemo.read.runner_group.RunnerGroup` drives several runners as one.
 """
 
@@ -340,6 +352,10 @@ class ProjectionRunner:
                 hint = "" if self.running else (
                     " Nothing in this runner is applying events: call runner.start() for a live view, "
                     "or runner.catch_up().")
+                failing = self._failing
+                if failing is not None:
+                    hint += (f" The event at position {failing.position} keeps failing ({failing.attempts} "
+                             f"attempt{'s' * (failing.attempts != 1)}): see runner.health().")
                 raise ProjectionTimeoutError(
                     f"view {self.name!r} did not reach position {position} within {timeout} s: it is at "
                     f"position {reached} (the log's head is {self.store.head()}).{hint}")

@@ -197,3 +197,13 @@ def test_bad_policies_are_refused_with_a_clear_error():
         ProjectionRunner(store, Totals(), policy="park")
     assert isinstance(ProjectionHandlerError("x", None), ProjectionError)
     assert str(FailurePolicy.parking(3, max_parked=5)) == "retry 3 times (backoff 1 s x2), then park, stop beyond 5 parked"
+
+
+def test_wait_for_says_which_event_keeps_failing(setup):
+    from esdemo.read.projection import ProjectionTimeoutError
+
+    store, clock, make = setup
+    runner = make(FailurePolicy.retry(5, backoff=60), poison={2})
+    assert runner.catch_up() == 0
+    with pytest.raises(ProjectionTimeoutError, match="position 2 keeps failing"):
+        runner.wait_for(6, timeout=0.05)
