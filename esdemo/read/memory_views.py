@@ -6,7 +6,8 @@ Elasticsearch, product pages in MongoDB, admin in PostgreSQL). Here the
 which is enough to show what changes and what does not.
 
 What does not change is exactly-once. The view's data and its checkpoint
-are kept together as one pair, ``(data, position)``. A batch works on its
+are kept together as one pair, ``(data, position)`` (with the events it
+parked, if its runner's policy parks: see :mod:`esdemo.read.failure_policy`). A batch works on its
 own working set and, when it commits, builds the next ``data`` and swaps
 in the new pair with a single assignment. A reader holds either the old
 pair or the new one, never half a batch; a handler that raises leaves the

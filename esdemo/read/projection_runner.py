@@ -273,13 +273,16 @@ class ProjectionRunner:
                 if wanted is not None and parked.position not in wanted:
                     continue
                 for attempt in range(MAX_CONFLICT_RETRIES + 1):
+                    if attempt and not any(p.position == parked.position for p in self.parked()):
+                        break   # replayed by someone else meanwhile (another runner): not twice
                     try:
                         self._replay_one(parked.position)
-                        break
                     except ProjectionConflictError:
                         if attempt == MAX_CONFLICT_RETRIES:
                             raise
-                done += 1
+                        continue
+                    done += 1
+                    break
         self._notify_progress()
         return done
 
@@ -428,14 +431,16 @@ def read_whole_appends(store: EventStore, start: int, limit: int | None) -> list
     events = store.read_all(start, limit=limit)
     if limit is None or len(events) < limit:
         return events   # read to the head, and the head is always at the end of an append
+    chunk = 16   # most appends are short: look a little ahead, further only while the append goes on
     while True:
-        more = store.read_all(events[-1].position + 1, limit=limit)
+        more = store.read_all(events[-1].position + 1, limit=chunk)
         for event in more:
             if not same_append(events[-1], event):
                 return events
             events.append(event)
-        if len(more) < limit:
+        if len(more) < chunk:
             return events
+        chunk = min(chunk * 4, max(limit, 16))
 
 
 def _append_start(events: list[RecordedEvent], position: int) -> int:

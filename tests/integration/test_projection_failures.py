@@ -207,3 +207,35 @@ def test_wait_for_says_which_event_keeps_failing(setup):
     assert runner.catch_up() == 0
     with pytest.raises(ProjectionTimeoutError, match="position 2 keeps failing"):
         runner.wait_for(6, timeout=0.05)
+
+
+def test_two_runners_replaying_the_same_parked_event_apply_it_once(backend):
+    import threading
+
+    clock = FakeClock(T0, step=timedelta(seconds=1))
+    with EventStore(backend=backend, clock=clock) as store:
+        for i in range(1, 4):
+            store.append("a", [NewEvent("Added", {"n": i})], expected_version=i - 1)
+        first = ProjectionRunner(store, Totals(poison={2}), policy=FailurePolicy.parking(retries=0), clock=clock.peek)
+        assert first.catch_up() == 3
+        first.projection.poison.clear()
+        entered, release = threading.Event(), threading.Event()
+
+        class Paused(Totals):
+            def handle(self, event, recorded, view):
+                if not entered.is_set():
+                    entered.set()
+                    assert release.wait(30)
+                super().handle(event, recorded, view)
+
+        second = ProjectionRunner(store, Paused(), policy=FailurePolicy.parking(retries=0), clock=clock.peek)
+        replayed = []
+        thread = threading.Thread(target=lambda: replayed.append(second.replay_parked()), daemon=True)
+        thread.start()
+        assert entered.wait(30)
+        assert first.replay_parked() == 1          # commits while the second runner's replay is staged
+        release.set()
+        thread.join(60)
+        assert replayed == [0]                      # it saw the event was replayed meanwhile
+        assert rows(first) == {"a": (6, "1,3,2")}   # applied once
+        assert first.parked() == [] and len(first.parked(include_replayed=True)) == 1
