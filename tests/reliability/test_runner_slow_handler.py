@@ -103,3 +103,44 @@ def test_a_batch_whose_checkpoint_moved_while_its_handler_ran_is_thrown_away_and
         assert fast.projection.storage.query(order_by="stream_id") == [
             {"stream_id": "a", "positions": "1"}, {"stream_id": "b", "positions": "2"},
             {"stream_id": "c", "positions": "3"}]
+
+
+def test_an_append_from_another_process_waits_far_less_than_a_slow_handler(backend, store_file):
+    # SQLite's write lock is the file's: another process's append was held for the handler's whole sleep.
+    import subprocess
+    import sys
+
+    if backend == "duckdb":
+        import pytest
+
+        pytest.skip("a DuckDB file is opened read-write by one process at a time; the thread test covers DuckDB")
+    child = (
+        "import sys, time\n"
+        "from esdemo import EventStore, NewEvent\n"
+        "store = EventStore(sys.argv[1], backend='sqlite')\n"
+        "started = time.monotonic()\n"
+        "store.append('from-child', [NewEvent('Tick', {})], expected_version=0)\n"
+        "print(time.monotonic() - started)\n"
+    )
+    entered, release = threading.Event(), threading.Event()
+
+    def slow():   # busy until the other process has appended (or for 10x SLEEP: then its append was held)
+        entered.set()
+        release.wait(SLEEP * 10)
+
+    with EventStore(store_file, backend=backend) as store:
+        store.append("a", [NewEvent("Tick", {})], expected_version=0)
+        runner = ProjectionRunner(store, Seen(pause=slow))
+        thread, errors = in_thread(runner.catch_up)
+        assert entered.wait(30)
+        try:
+            result = subprocess.run([sys.executable, "-c", child, str(store_file)], capture_output=True, text=True,
+                                    timeout=120)
+        finally:
+            release.set()
+        thread.join(60)
+        assert result.returncode == 0, result.stderr
+        waited = float(result.stdout.strip())
+        assert not errors and not thread.is_alive()
+        assert waited < SLEEP / 2, f"another process's append waited {waited:.2f} s for a handler sleeping {SLEEP} s"
+        assert store.head() == 2 and runner.position == 1
