@@ -5,9 +5,10 @@ must not stop a view for good. A :class:`FailurePolicy` says, per runner:
 
 * ``FailurePolicy.stop()`` (the default, and the behaviour before this
   policy existed): the first failure stops the runner; fix and run again;
-* ``FailurePolicy.retry(3, backoff=1.0)``: try the event again, after 1 s,
-  2 s, 4 s (the runner's clock decides when, so a ``FakeClock`` makes it
-  deterministic: nothing sleeps), then stop;
+* ``FailurePolicy.retry(3, backoff=1.0)``: commit what came before the
+  failing event, then try the event again after 1 s, 2 s, 4 s (the runner's
+  clock decides when, so a ``FakeClock`` makes it deterministic: nothing
+  sleeps), then stop;
 * ``FailurePolicy.park(retries=3, backoff=1.0, max_parked=10)``: the same
   retries, then *park* the event (recorded with its error in the view's
   parked events, committed with the batch) and go on with the next ones.

@@ -76,8 +76,9 @@ class ProjectionRunner:
     live one; rebuilds use it (see :mod:`esdemo.read.rebuild`).
     ``policy`` says what to do when an event breaks the handler: stop (the
     default), retry with backoff, park and go on (see :class:`FailurePolicy`);
-    backoffs are measured with ``clock``, so nothing sleeps: a try that is not
-    due yet simply does nothing, and the next ``catch_up`` (or the live
+    backoffs are measured with ``clock``, so nothing sleeps: the events before
+    the failing one (up to the start of its append) are committed, a try that
+    is not due yet simply does nothing, and the next ``catch_up`` (or the live
     thread's next tick) tries again once it is.
     """
 
@@ -89,7 +90,7 @@ class ProjectionRunner:
         self.policy = policy or FailurePolicy.stop()
         self._failing: Failing | None = None     # the event failing now (retry state, in memory)
         self._to_park: dict[int, Failing] = {}   # events out of retries, parked with the next commit
-        self._stop_before: int | None = None     # over the parking ceiling: commit up to this event's append, stop
+        self._cut_before: int | None = None      # a failing event: commit only what comes before its append
         if not isinstance(projection, Projection):
             raise TypeError(f"projection must be a Projection, got {type(projection).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -164,33 +165,38 @@ class ProjectionRunner:
 
     def _run_batch(self, limit: int | None, *, activate: bool = False) -> tuple[int, int]:
         with self._batch_lock:
-            while True:
-                failing = self._failing
-                if failing is not None and failing.next_try is not None and self.clock() < failing.next_try:
-                    return 0, self.position   # waiting for the next try (the policy's backoff)
-                try:
-                    count, position = self._try_batch(limit, activate)
-                except ProjectionHandlerError as exc:
-                    if self._failed(exc):
-                        continue                # out of retries, to be parked: run the batch again without it
-                    return 0, self.position     # retry later
-                if failing is not None and self._failing is failing and position >= failing.position:
-                    self._failing = None        # the failing event went through (a transient failure)
-                if self._stop_before is not None:  # committed what came before the event over the ceiling: stop
-                    self._stop_before = None
-                    self._notify_progress()
-                    raise self._failing.error
-                break
+            try:
+                count, position = self._run_batch_locked(limit, activate)
+            finally:
+                self._cut_before = None
         self._notify_progress()
         return count, position
+
+    def _run_batch_locked(self, limit: int | None, activate: bool) -> tuple[int, int]:
+        while True:
+            failing = self._failing
+            if (self._cut_before is None and failing is not None and failing.next_try is not None
+                    and self.clock() < failing.next_try):
+                return 0, self.position     # waiting for the next try (the policy's backoff)
+            try:
+                count, position = self._try_batch(limit, activate)
+            except ProjectionHandlerError as exc:
+                self._failed(exc)           # raises to stop; else park it, or commit what came before it
+                continue
+            if failing is not None and self._failing is failing and position >= failing.position:
+                self._failing = None        # the failing event went through (a transient failure)
+            if self._cut_before is not None and self._failing is not None and self._failing.stopped:
+                self._notify_progress()     # committed what came before the event over the ceiling: stop
+                raise self._failing.error
+            return count, position
 
     def _try_batch(self, limit: int | None, activate: bool) -> tuple[int, int]:
         # staged: the handlers run outside the database's write transaction (a slow handler must not
         # block the log's writers); view + checkpoint (+ parked events) are then written in one short commit.
         with self.projection.storage.staged_batch(self.target, activate=activate) as batch:
             events = read_whole_appends(self.store, batch.position + 1, limit)
-            if self._stop_before is not None:
-                events = events[:_append_start(events, self._stop_before)]
+            if self._cut_before is not None:   # a failing event: apply what comes before its append
+                events = events[:_append_start(events, self._cut_before)]
             skip = {e.position: self._to_park[e.position] for e in events if e.position in self._to_park}
             with refusing_appends(self.store, self.name):
                 count = apply_events(self.projection, batch, events, self.decoder, skip)
@@ -200,8 +206,9 @@ class ProjectionRunner:
             self._to_park.pop(position, None)
         return count, batch.position
 
-    def _failed(self, exc: ProjectionHandlerError) -> bool:
-        """Apply the policy to a failure; True: park the event now, False: try again later. Raises to stop."""
+    def _failed(self, exc: ProjectionHandlerError) -> None:
+        """Apply the policy to a failure: raise to stop; else mark the event to park, or to be cut off
+        (the batch then commits what came before it, and the event is tried again after the backoff)."""
         policy, now = self.policy, self.clock()
         position = exc.recorded.position
         failing = self._failing
@@ -211,13 +218,14 @@ class ProjectionRunner:
         failing.error, failing.stopped = exc, False
         if failing.attempts <= policy.retries:
             failing.next_try = now + timedelta(seconds=policy.delay(failing.attempts))
-            return False
+            self._cut_before = position
+            return
         if policy.park and not self._over_ceiling(failing, exc):
             self._to_park[position] = failing
             self._failing = None
-            return True
+            return
         if policy.park:
-            return True   # run once more: commit what came before this event, then stop (see _run_batch)
+            return   # over the ceiling: commit what came before this event, then stop (see _run_batch_locked)
         failing.stopped, failing.next_try = True, None
         if policy.retries:
             raise ProjectionHandlerError(f"{exc} (gave up after {failing.attempts} attempts: {policy})",
@@ -237,7 +245,7 @@ class ProjectionRunner:
             f"ceiling (max_parked) is {ceiling}, and this one failed too ({exc.recorded.type}: "
             f"{exc.__cause__!r}). So many failures are a bug, not bad luck: look at runner.parked(), fix the "
             "handler, run again and replay_parked(); or raise max_parked.")
-        self._stop_before = failing.position
+        self._cut_before = failing.position
         return True
 
     def _parked_event(self, recorded: RecordedEvent, failing: Failing) -> ParkedEvent:

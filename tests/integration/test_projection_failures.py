@@ -90,9 +90,11 @@ def test_a_transient_failure_is_retried_after_the_backoff_without_sleeping(setup
     store, clock, make = setup
     runner = make(FailurePolicy.retry(3, backoff=10), poison={3}, fail_times=2)
     started = time.monotonic()
-    assert runner.catch_up() == 0                       # the batch of 1..6 fails at 3: nothing kept, retry later
+    assert runner.catch_up() == 2                       # fails at 3: what came before it is committed
+    assert runner.position == 2 and rows(runner) == {"a": (1, "1"), "b": (2, "2")}
     health = runner.health()
     assert (health.state, health.failing_position, health.attempts, health.next_try_in) == ("retrying", 3, 1, 10.0)
+    assert health.lag.events == 4
     assert runner.catch_up() == 0 and runner.projection.calls[3] == 1    # not due yet: not even tried
     clock.advance(seconds=10)
     assert runner.catch_up() == 0 and runner.projection.calls[3] == 2    # second failure, backoff doubles
@@ -100,7 +102,7 @@ def test_a_transient_failure_is_retried_after_the_backoff_without_sleeping(setup
     assert (health.attempts, health.next_try_in, health.stuck_seconds) == (2, 20.0, 10.0)
     assert "retrying at position 3" in str(health)
     clock.advance(seconds=20)
-    assert runner.catch_up() == 6                       # third try works
+    assert runner.catch_up() == 4                       # third try works
     assert runner.health().ok and runner.parked() == []
     assert rows(runner) == {"a": (9, "1,3,5"), "b": (12, "2,4,6")}
     assert time.monotonic() - started < 30              # no real backoff was slept (a loose bound)
@@ -109,22 +111,23 @@ def test_a_transient_failure_is_retried_after_the_backoff_without_sleeping(setup
 def test_retry_then_stop_gives_up_after_its_attempts_and_says_so(setup):
     store, clock, make = setup
     runner = make(FailurePolicy.retry(2, backoff=1), poison={4})
-    for _ in range(2):
-        assert runner.catch_up() == 0
-        clock.advance(seconds=5)
+    assert runner.catch_up() == 3
+    clock.advance(seconds=5)
+    assert runner.catch_up() == 0
+    clock.advance(seconds=5)
     with pytest.raises(ProjectionHandlerError, match="gave up after 3 attempts"):
         runner.catch_up()
     health = runner.health()
-    assert health.state == "stopped" and health.attempts == 3 and runner.position == 0
+    assert health.state == "stopped" and health.attempts == 3 and runner.position == 3
 
 
 def test_a_poison_event_is_parked_after_its_retries_and_the_rest_goes_on(setup):
     store, clock, make = setup
     runner = make(FailurePolicy.parking(retries=1, backoff=5), poison={3})
-    assert runner.catch_up() == 0
+    assert runner.catch_up() == 2
     clock.advance(seconds=5)
     parked_at = clock.peek()
-    assert runner.catch_up() == 6                       # second failure: parked, and the batch goes on
+    assert runner.catch_up() == 4                       # second failure: parked, and the batch goes on
     assert runner.position == 6
     assert rows(runner) == {"a": (6, "1,5"), "b": (12, "2,4,6")}
     (parked,) = runner.parked()
@@ -204,7 +207,7 @@ def test_wait_for_says_which_event_keeps_failing(setup):
 
     store, clock, make = setup
     runner = make(FailurePolicy.retry(5, backoff=60), poison={2})
-    assert runner.catch_up() == 0
+    assert runner.catch_up() == 1
     with pytest.raises(ProjectionTimeoutError, match="position 2 keeps failing"):
         runner.wait_for(6, timeout=0.05)
 
