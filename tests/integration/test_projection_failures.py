@@ -242,3 +242,30 @@ def test_two_runners_replaying_the_same_parked_event_apply_it_once(backend):
         assert replayed == [0]                      # it saw the event was replayed meanwhile
         assert rows(first) == {"a": (6, "1,3,2")}   # applied once
         assert first.parked() == [] and len(first.parked(include_replayed=True)) == 1
+
+
+def test_an_event_that_cannot_be_decoded_is_parked_like_a_handler_failure(setup):
+    store, clock, make = setup
+    runner = make(FailurePolicy.parking(retries=0))
+
+    def decoder(recorded):
+        if recorded.position == 4:
+            raise KeyError("no upcaster for Added v0")
+        return recorded
+
+    runner.decoder = decoder
+    assert runner.catch_up() == 6
+    (parked,) = runner.parked()
+    assert (parked.position, parked.error_type) == (4, "KeyError")
+
+
+def test_a_live_runner_with_the_real_clock_retries_a_transient_failure_by_itself(backend):
+    with EventStore(backend=backend) as store:
+        for i in range(1, 4):
+            store.append("a", [NewEvent("Added", {"n": i})], expected_version=i - 1)
+        projection = Totals(poison={2}, fail_times=2)
+        runner = ProjectionRunner(store, projection, policy=FailurePolicy.retry(5, backoff=0.01))
+        with runner.start(interval=0.01):
+            runner.wait_for(3, timeout=30)
+        assert projection.calls[2] == 3 and runner.health().ok and runner.error is None
+        assert rows(runner) == {"a": (6, "1,2,3")}
