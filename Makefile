@@ -14,10 +14,11 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.c
 # e.g. `make notebooks NB=notebooks/03_event_store.ipynb`.
 NB ?=
 
-.PHONY: help install lab test unit notebooks-test notebooks exercises bench clean
+.PHONY: help install lab check test unit notebooks-test notebooks exercises bench clean
 
 help:
 	@echo "make lab        set up .venv if needed and open JupyterLab on the first notebook"
+	@echo "make check      set up .venv if needed and check this machine is ready (versions, one tiny cell)"
 	@echo "make test       set up .venv if needed, run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (after changing esdemo), then regenerate exercises"
 	@echo "make exercises  refresh nav cells, the contents table and notebooks/exercises/ (no execution)"
@@ -34,6 +35,10 @@ install: $(STAMP)
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb $(ROOT_ARGS) $(LAB_ARGS)
+
+# Pre-flight for a workshop: versions, then one tiny cell in a fresh kernel.
+check: install
+	$(PY) scripts/preflight.py
 
 test: unit notebooks-test
 

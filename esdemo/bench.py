@@ -13,7 +13,7 @@ course promises, and says whether this machine met it; the header says which
 machine that was and how loaded it was (the load average before and after).
 
 The measurements live in :mod:`esdemo.benchmarks` (``appends``, ``reads``,
-``snapshots``, ``rebuild``, ``notebooks``), each a plain function returning
+``snapshots``, ``rebuild``, ``time_travel``, ``notebooks``), each a plain function returning
 numbers; this module only runs them and lays out the table.
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SECTIONS = ("appends", "reads", "snapshots", "rebuild", "notebooks")
+SECTIONS = ("appends", "reads", "snapshots", "rebuild", "time_travel", "notebooks")
 # "appends" also appends into a big log; "reads" builds one of its own (both sized by Plan.read_events).
 PROPOSED_INDEX_NAME = "an index on stream_id"
 
@@ -212,6 +212,22 @@ def rebuild_rows(runs: list[dict[str, float]]) -> list[Row]:
     ]
 
 
+def time_travel_rows(small: dict[str, Any], big: dict[str, Any] | None = None) -> list[Row]:
+    """Rows for :func:`esdemo.benchmarks.time_travel.run`: a scrub and a step, on a 10,000-event log and a big one."""
+    rows = []
+    for n, target in ((small, Target("<=", 100, " ms")), (big, None)):
+        if n is None:
+            continue
+        memory = "" if n["memory_mib"] is None else f", {n['memory_mib']:.0f} MiB"
+        rows += [
+            Row.measured(f"time travel: scrub to a random position, {int(n['events']):,}-event log", "duckdb",
+                         n["scrub_ms"], "ms", target,
+                         note=f"3 views + every Order; checkpoints every {n['every']}, built in {n['build_s']:.1f} s{memory}"),
+            Row.measured("  one step forward", "duckdb", n["step_ms"], "ms"),
+        ]
+    return rows
+
+
 def notebook_rows(n: dict[str, Any]) -> list[Row]:
     """The row for :func:`esdemo.benchmarks.notebooks.run`: every notebook's run, the slowest, any failure."""
     notebooks = n["notebooks"]
@@ -239,13 +255,16 @@ class Plan:
     snapshot_repeat: int = 7
     rebuild_events: int = 1_000_000
     rebuild_repeat: int = 3
+    scrub_events: int = 10_000
+    time_travel_events: int = 1_000_000
     notebook_repeat: int = 3
 
     @classmethod
     def quick(cls) -> Plan:
         """Stores of 100,000 events (still 100 per stream), fewer runs: a smoke test of every section."""
         return cls(single=200, append_repeat=3, big_log_appends=100, read_events=100_000, read_streams=1_000, read_repeat=5,
-                   snapshot_repeat=3, rebuild_events=100_000, rebuild_repeat=1, notebook_repeat=1)
+                   snapshot_repeat=3, rebuild_events=100_000, rebuild_repeat=1, time_travel_events=50_000,
+                   notebook_repeat=1)
 
 
 def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
@@ -254,7 +273,7 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown benchmark section(s) {unknown}; choose from {list(SECTIONS)}")
-    from .benchmarks import appends, notebooks, reads, rebuild, snapshots
+    from .benchmarks import appends, notebooks, reads, rebuild, snapshots, time_travel
 
     steps: dict[str, Callable[[], list[Row]]] = {
         "appends": lambda: append_rows(appends.run(single=plan.single, batch=plan.batch, repeat=plan.append_repeat),
@@ -264,6 +283,8 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
                                              repeat=plan.read_repeat)),
         "snapshots": lambda: snapshot_rows(snapshots.run(events=plan.aggregate_events, repeat=plan.snapshot_repeat)),
         "rebuild": lambda: rebuild_rows([rebuild.run(events=plan.rebuild_events) for _ in range(plan.rebuild_repeat)]),
+        "time_travel": lambda: time_travel_rows(time_travel.run(plan.scrub_events),
+                                                time_travel.run(plan.time_travel_events)),
         "notebooks": lambda: notebook_rows(notebooks.run(repeat=plan.notebook_repeat)),
     }
     rows: list[Row] = []

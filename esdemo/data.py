@@ -78,9 +78,9 @@ def _encode_pending(aggregate) -> list:
 
 
 ACCOUNT_123 = [  # (time, command, amount): the seed's three events, then the rest of January
-    (datetime(2024, 1, 1, 9, 0, tzinfo=UTC), "open", Decimal("0")),
-    (datetime(2024, 1, 2, 10, 30, tzinfo=UTC), "deposit", Decimal("200")),
-    (datetime(2024, 1, 3, 14, 15, tzinfo=UTC), "withdraw", Decimal("50")),
+    (datetime(2024, 1, 1, 9, 0, tzinfo=UTC), "open", Decimal("0.00")),
+    (datetime(2024, 1, 2, 10, 30, tzinfo=UTC), "deposit", Decimal("200.00")),
+    (datetime(2024, 1, 3, 14, 15, tzinfo=UTC), "withdraw", Decimal("50.00")),
     (datetime(2024, 1, 10, 8, 0, tzinfo=UTC), "deposit", Decimal("1200.00")),
     (datetime(2024, 1, 12, 17, 45, tzinfo=UTC), "withdraw", Decimal("400.00")),
     (datetime(2024, 1, 16, 12, 5, tzinfo=UTC), "withdraw", Decimal("35.20")),

@@ -96,6 +96,44 @@ class Notebook:
         """How links name the notebook, e.g. ``03 · Event store``."""
         return f"{self.number} · {self.title}"
 
+    @property
+    def minutes(self) -> int:
+        """Study time, reading plus exercises (see :func:`study_minutes`)."""
+        return study_minutes(self.nb)
+
+
+# Study time, estimated from what a notebook holds (README, "The notebooks", says how):
+READING_WORDS_PER_MINUTE = 150      # technical prose, read carefully
+CODE_SECONDS_PER_LINE = 6           # read a line of code, run its cell, look at the output
+CODED_EXERCISE_MINUTES = 10         # write it, run the check, fix it once
+DISCUSSION_EXERCISE_MINUTES = 7     # think, write a few lines, compare with the model answer
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_EXERCISE = re.compile(r"^### Exercise \d+(?P<discussion> \((?:design )?discussion\))?", re.MULTILINE)
+
+
+def study_minutes(nb: NotebookNode) -> int:
+    """Minutes to read a notebook and do its exercises, rounded to 5.
+
+    Prose words at :data:`READING_WORDS_PER_MINUTE`, non-comment code lines at
+    :data:`CODE_SECONDS_PER_LINE`, and a fixed time per coded and per discussion
+    exercise. Nav cells and solutions (the learner writes those) do not count.
+    """
+    words = code_lines = coded = discussions = 0
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if NAV_TAG in tags or CONTENTS_TAG in tags or SOLUTION_TAG in tags:
+            continue
+        if cell.cell_type == "markdown":
+            words += len(_WORD.findall(cell.source))
+            for match in _EXERCISE.finditer(cell.source):
+                discussions += match.group("discussion") is not None
+                coded += match.group("discussion") is None
+        elif cell.cell_type == "code":
+            code_lines += sum(1 for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    minutes = (words / READING_WORDS_PER_MINUTE + code_lines * CODE_SECONDS_PER_LINE / 60
+               + coded * CODED_EXERCISE_MINUTES + discussions * DISCUSSION_EXERCISE_MINUTES)
+    return max(5, 5 * round(minutes / 5))
+
 
 @dataclass(frozen=True)
 class Change:
@@ -202,16 +240,17 @@ def nav_source(course: Sequence[Notebook], index: int) -> str:
 
 
 def contents_table(course: Sequence[Notebook], prefix: str = "") -> str:
-    """The contents table: number, linked title, concepts and interview questions of each notebook."""
+    """The contents table: number, linked title, study time, concepts and interview questions of each notebook."""
     rows = [
         GENERATED,
-        "| # | Notebook | Concepts | Interview questions |",
-        "|---|---|---|---|",
+        "| # | Notebook | Time | Concepts | Interview questions |",
+        "|---|---|---|---|---|",
     ]
     for notebook in course:
         questions = ", ".join(str(q) for q in notebook.interview) or "–"
         concepts = ", ".join(_md(c) for c in notebook.concepts)
-        rows.append(f"| {notebook.number} | [{_md(notebook.title)}]({prefix}{notebook.name}) | {concepts} | {questions} |")
+        rows.append(f"| {notebook.number} | [{_md(notebook.title)}]({prefix}{notebook.name}) | {notebook.minutes} min "
+                    f"| {concepts} | {questions} |")
     return "\n".join(rows)
 
 

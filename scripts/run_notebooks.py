@@ -25,6 +25,7 @@ run ``make exercises`` (``notebook_tools.py generate``) after this.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 import tempfile
@@ -163,11 +164,46 @@ def clean_volatile(nb: NotebookNode, seed: str) -> NotebookNode:
     return nb
 
 
+def finish_progress_bars(nb: NotebookNode) -> NotebookNode:
+    """Give each saved progress bar the text of where it ended, in place.
+
+    A tqdm bar in a notebook is a widget (an HBox of label, bar and counts)
+    whose plain-text fallback is its repr when it was *created*: ``0%``. The
+    saved widget state holds where it ended; a reader who sees the text (on a
+    site that renders notebooks, or before widgets load) should see that too.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            text = _progress_text(state, view.get("model_id", "")) if view else None
+            if text is not None:
+                output.data["text/plain"] = text
+    return nb
+
+
+def _progress_text(state: dict[str, Any], model_id: str) -> str | None:
+    box = state.get(model_id, {})
+    children = [state.get(str(c).removeprefix("IPY_MODEL_"), {}) for c in box.get("state", {}).get("children", [])]
+    if box.get("model_name") != "HBoxModel" or [c.get("model_name") for c in children] != [
+            "HTMLModel", "FloatProgressModel", "HTMLModel"]:
+        return None
+    label, bar, counts = (c.get("state", {}) for c in children)
+    total, done = bar.get("max") or 0, bar.get("value") or 0
+    filled = int(10 * done / total) if total else 0
+
+    def plain(value: object) -> str:
+        return html.unescape(str(value or "")).replace("\u2007", " ")
+
+    return f"{plain(label.get('value'))}|{'█' * filled}{' ' * (10 - filled)}|{plain(counts.get('value'))}"
+
+
 def run_notebook(path: Path, *, timeout: int = DEFAULT_TIMEOUT) -> NotebookNode:
     """Execute one notebook file in place, writing it only if it ran cleanly; return it."""
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     execute(nb, path.parent, timeout=timeout, name=path.name)
+    finish_progress_bars(nb)
     clean_volatile(nb, seed=path.name)
     notebook_tools.write_notebook(nb, path)
     return nb

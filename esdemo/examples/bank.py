@@ -7,10 +7,10 @@ Account 123's log, and the state it replays to::
     3  MoneyWithdrawn($50)        balance = $0 + $200 - $50 = $150
 
 >>> account = Account.open("123", owner="Ada")
->>> account.deposit(Decimal("200"))
->>> account.withdraw(Decimal("50"))
+>>> account.deposit(Decimal("200.00"))
+>>> account.withdraw(Decimal("50.00"))
 >>> account.balance
-Decimal('150')
+Decimal('150.00')
 
 The balance is never stored: it is what ``apply`` makes of the events.
 """
@@ -53,22 +53,33 @@ class MoneyWithdrawn(DomainEvent):
     amount: Decimal
 
 
+@domain_event("BooksClosed")
+@dataclass(frozen=True, slots=True)
+class BooksClosed(DomainEvent):
+    """The period is over: the closing balance was carried forward to ``carried_to``; nothing more is written here."""
+
+    account_id: str
+    closing_balance: Decimal
+    carried_to: str
+
+
 class InsufficientFundsError(DomainError):
     """A withdrawal larger than the balance: this bank allows no overdraft."""
 
 
 class Account(Aggregate):
-    """A bank account; stream ``Account-<id>``. Commands: :meth:`open`, :meth:`deposit`, :meth:`withdraw`."""
+    """A bank account; stream ``Account-<id>``. Commands: :meth:`open`, :meth:`deposit`, :meth:`withdraw`, :meth:`close_books`."""
 
     def __init__(self, id: str | int):
         super().__init__(id)
         self.owner: str | None = None
-        self.balance = Decimal("0")
+        self.balance = Decimal("0.00")
         self.is_open = False
+        self.carried_to: str | None = None
 
     # -- commands: validate, then record ------------------------------------------------
     @classmethod
-    def open(cls, account_id: str | int, owner: str, opening_balance: Decimal = Decimal("0")) -> Account:
+    def open(cls, account_id: str | int, owner: str, opening_balance: Decimal = Decimal("0.00")) -> Account:
         """Open a new account (save it with a ``Repository``)."""
         if not isinstance(owner, str) or not owner.strip():
             raise DomainError(f"an account needs an owner's name, got {owner!r}")
@@ -92,7 +103,22 @@ class Account(Aggregate):
             )
         self.record(MoneyWithdrawn(self.id, amount))
 
+    def close_books(self, carried_to: str | int) -> None:
+        """Close this period: record the closing balance as carried to account ``carried_to``.
+
+        Afterwards every command on this account is refused: a late deposit
+        belongs to the new period's account, not to closed books.
+        """
+        self._require_open()
+        carried_to = str(carried_to)
+        if not carried_to.strip() or carried_to == self.id:
+            raise DomainError(f"close the books into another account, not {carried_to!r}")
+        self.record(BooksClosed(self.id, self.balance, carried_to))
+
     def _require_open(self) -> None:
+        if self.carried_to is not None:
+            raise DomainError(f"account {self.id}'s books are closed: its balance of ${self.balance} was carried to "
+                              f"account {self.carried_to}. Send this command to account {self.carried_to}.")
         if not self.is_open:
             raise DomainError(f"account {self.id} is not open; open it first with Account.open({self.id!r}, owner=...)")
 
@@ -106,5 +132,7 @@ class Account(Aggregate):
                 self.balance -= amount
             case AccountOpened(owner=owner, opening_balance=opening_balance):
                 self.owner, self.balance, self.is_open = owner, opening_balance, True
+            case BooksClosed(carried_to=carried_to):
+                self.is_open, self.carried_to = False, carried_to
             case _:
                 super().apply(event)

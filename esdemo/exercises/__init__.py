@@ -27,4 +27,7 @@ from .snapshots import check_account_v2, check_events_to_replay  # 07 · Snapsho
 from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency  # 08 · Schema evolution
 from .consistency import check_high_water_mark, check_wait_by_polling  # 09 · Eventual consistency
 from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
+from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 91 · Testing
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
+from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
+from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers

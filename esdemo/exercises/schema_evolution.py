@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # This section's own imports (the file is shared; each section keeps its imports with it).
+import copy
 import random
 import uuid
 from collections.abc import Callable
@@ -31,7 +32,9 @@ def check_rename_upcaster(rename_price: Callable[[dict[str, Any]], dict[str, Any
 
     The check registers the function in a fresh :class:`~esdemo.write.upcasting.Upcasters`
     and runs V1 items of its own through it: ``price`` must become
-    ``unit_price`` (the same ``Decimal``), and nothing else may change.
+    ``unit_price`` (the same ``Decimal``), and nothing else may change. It also
+    calls the function directly: an upcaster is pure, so the dict it is given
+    must come back untouched.
     """
     if _not_done(rename_price) or not callable(rename_price):
         return _no("define rename_price(data) first: it gets an ItemAdded V1 data dict and returns the V2 dict.")
@@ -44,7 +47,7 @@ def check_rename_upcaster(rename_price: Callable[[dict[str, Any]], dict[str, Any
             version, v2 = upcasters.upcast("ItemAdded", 1, v1)
         except UpcastError as exc:
             if exc.__cause__ is None:  # it returned something that is not a dict
-                return _no(f"{exc} If you changed `data` in place, end with `return data`.")
+                return _no(f"{exc} Build the V2 dict and return it (a new dict: the one you are given must not change).")
             return _no(f"your upcaster raised {exc.__cause__!r} on the V1 data {v1!r}. V1 has the fields "
                        f"{sorted(v1)}; read `price` from it and return the V2 dict.")
         if "unit_price" not in v2:
@@ -68,8 +71,19 @@ def check_rename_upcaster(rename_price: Callable[[dict[str, Any]], dict[str, Any
         changed = sorted(k for k in v1 if k != "price" and v2[k] != v1[k])
         if changed:
             return _no(f"you changed {changed}; only the name of price changes in V2.")
-    return _ok(f"on {len(items)} fresh ItemAdded V1 events, price became unit_price and every other field came "
-               "through unchanged. The stored events are still V1.")
+    for v1 in items:
+        given = copy.deepcopy(v1)
+        try:
+            rename_price(given)
+        except Exception as exc:  # it passed through Upcasters above; a learner's bug all the same
+            return _no(f"called directly on {v1!r}, your upcaster raised {exc!r}.")
+        if given != v1:
+            return _no("your upcaster changed the dict it was given (before: "
+                       f"{sorted(v1)}, after: {sorted(given)}). An upcaster is a pure function, data in, data out: "
+                       "the same stored event is read again and again, and a reader after yours must see it as "
+                       "stored. Build a new dict, e.g. {k: v for k, v in data.items() if k != 'price'} plus unit_price.")
+    return _ok(f"on {len(items)} fresh ItemAdded V1 events, price became unit_price, every other field came "
+               "through unchanged, and the input was left as it was (pure). The stored events are still V1.")
 
 
 def _payment(position: int, schema_version: int, data: dict[str, Any]) -> RecordedEvent:
@@ -168,9 +182,14 @@ def check_revenue_by_currency(revenue_by_currency: Callable[[list[RecordedEvent]
                               "method": "invoice"})]
     try:
         revenue_by_currency(future)
-    except Exception:
+    except ValueError:
         return _ok(f"V1, V2 and V3 payments add up to {_money_dict(expected, sorted(expected))}, and a V4 it "
                    "cannot know makes it fail loudly. Every reader written this way must learn every new version.")
+    except Exception as exc:  # a learner's bug or the wrong error: report it, never raise from a check
+        return _no(f"given an OrderPaid V4 your function raised {type(exc).__name__} ({exc}), not the ValueError "
+                   "the instructions ask for. Raise ValueError on purpose, naming the version, e.g. "
+                   "raise ValueError(f'OrderPaid V{event.schema_version} is unknown'): an accidental "
+                   "KeyError says nothing about why.")
     return _no("the totals are right, but given an OrderPaid V4 your function returned normally. A versioned "
                "handler that meets a version it does not know must raise (e.g. ValueError): skipping or guessing "
                "would report wrong revenue without anyone noticing.")

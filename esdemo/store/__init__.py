@@ -23,6 +23,8 @@ from .errors import (
     EventStoreError,
     SerializationError,
     StillRunningError,
+    SpecError,
+    SpecFailed,
     StoreClosedError,
     StoreLockedError,
 )
@@ -46,6 +48,8 @@ __all__ = [
     "RecordedEvent",
     "SerializationError",
     "StillRunningError",
+    "SpecError",
+    "SpecFailed",
     "StoreClosedError",
     "StoreLockedError",
     "Subscription",

@@ -60,3 +60,18 @@ def _describe(expected: object) -> str:
     if description is not None:
         return description
     return f"version {expected}"
+
+
+class SpecError(EventStoreError, ValueError):
+    """A given/when/then spec cannot run as written (an unknown event type, ``then`` without ``when``...).
+
+    The spec is wrong, not the code it tests: the message says what to change.
+    Raised by ``esdemo.write.testing`` and ``esdemo.read.testing``.
+    """
+
+
+class SpecFailed(AssertionError):
+    """A given/when/then spec ran, and the code did something else; the message is a readable diff.
+
+    An ``AssertionError``, so pytest reports it as a failed test.
+    """

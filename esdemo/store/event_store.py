@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -151,6 +152,23 @@ class EventStore:
         self._check_open()
         return self._backend.read_all(from_position, limit)
 
+    def find_event(self, event_id: uuid.UUID | str) -> RecordedEvent | None:
+        """The stored event with this id, or ``None``: "was this message already handled?".
+
+        Event ids are unique in the log (and indexed), so this is one lookup.
+        Idempotent consumers ask it before doing work whose events have
+        deterministic ids (see :mod:`esdemo.write.context`).
+        """
+        if isinstance(event_id, str):
+            try:
+                event_id = uuid.UUID(event_id)
+            except ValueError:
+                raise ValueError(f"event_id must be a UUID, got {event_id!r}") from None
+        if not isinstance(event_id, uuid.UUID):
+            raise TypeError(f"event_id must be a uuid.UUID, got {type(event_id).__name__}")
+        self._check_open()
+        return self._backend.event_by_id(event_id)
+
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: how many events it has (0 if it does not exist)."""
         _check_stream_id(stream_id)
@@ -162,10 +180,15 @@ class EventStore:
         self._check_open()
         return self._backend.head()
 
-    def subscribe(self, handler: Handler, from_position: int = 1) -> Subscription:
-        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live."""
+    def subscribe(self, handler: Handler, from_position: int = 1, *, stream_id: str | None = None,
+                  category: str | None = None) -> Subscription:
+        """Follow the log from ``from_position``: call ``.poll()`` to deliver, or ``.start()`` to run live.
+
+        All streams by default; ``stream_id="Order-12345"`` for one stream, ``category="Order"``
+        for every ``Order-...`` stream (see :mod:`esdemo.store.subscription`).
+        """
         _check_count("from_position", from_position, minimum=1)
-        return Subscription(self, handler, from_position)
+        return Subscription(self, handler, from_position, stream_id=stream_id, category=category)
 
     # -- SQL access for teaching and set-based work -------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:

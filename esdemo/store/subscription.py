@@ -9,6 +9,21 @@ other processes), which is what a live demo wants.
 
 If the handler raises, the subscription stops *at* that event: it will be
 delivered again on the next poll, never skipped.
+
+Three scopes, as in the seed's ``Subscribe(streamId, handler)`` and in
+KurrentDB:
+
+* **all streams** (the default): one global order, one checkpoint. What a
+  projection that joins several streams needs (an order summary that also
+  reads payments), and what rebuilding a view replays.
+* **one stream** (``stream_id="Order-12345"``): a reaction to one entity,
+  e.g. a page that follows one order.
+* **one category** (``category="Order"``): every stream whose id starts with
+  ``Order-``, the ``$ce-Order`` of KurrentDB; e.g. a handler for all orders.
+
+A scoped subscription still walks the global log and still remembers one
+global position (it skips what is not in scope), so its events arrive in the
+same global order and a restart from its position misses nothing.
 """
 
 from __future__ import annotations
@@ -29,11 +44,13 @@ Handler = Callable[[RecordedEvent], object]
 class Subscription:
     """Deliver events from ``from_position`` on to ``handler``; see the module docstring."""
 
-    def __init__(self, store: EventStore, handler: Handler, from_position: int = 1, batch_size: int = 1000):
+    def __init__(self, store: EventStore, handler: Handler, from_position: int = 1, batch_size: int = 1000, *,
+                 stream_id: str | None = None, category: str | None = None):
         if not callable(handler):
             raise TypeError(f"handler must be callable (it receives each RecordedEvent), got {type(handler).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1 (events read per query), got {batch_size!r}")
+        self.stream_id, self.category = _check_scope(stream_id, category)
         self._store = store
         self._handler = handler
         self.next_position = from_position
@@ -57,11 +74,19 @@ class Subscription:
             while True:
                 batch = self._store.read_all(self.next_position, limit=self.batch_size)
                 for event in batch:
-                    self._handler(event)
+                    if self._in_scope(event.stream_id):
+                        self._handler(event)
+                        delivered += 1
                     self.next_position = event.position + 1
-                    delivered += 1
                 if len(batch) < self.batch_size or (stop is not None and stop.is_set()):
                     return delivered
+
+    def _in_scope(self, stream_id: str) -> bool:
+        if self.stream_id is not None:
+            return stream_id == self.stream_id
+        if self.category is not None:
+            return stream_id.startswith(self.category + "-")
+        return True
 
     # -- live mode -------------------------------------------------------------
     @property
@@ -99,4 +124,17 @@ class Subscription:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "idle"
-        return f"<Subscription at position {self.position}, {state}>"
+        scope = (f" to stream {self.stream_id!r}" if self.stream_id is not None
+                 else f" to category {self.category!r}" if self.category is not None else "")
+        return f"<Subscription{scope} at position {self.position}, {state}>"
+
+
+def _check_scope(stream_id: object, category: object) -> tuple[str | None, str | None]:
+    if stream_id is not None and category is not None:
+        raise ValueError("subscribe to one stream (stream_id=...) or one category (category=...), not both")
+    if stream_id is not None and (not isinstance(stream_id, str) or not stream_id.strip()):
+        raise ValueError(f"stream_id must be a stream's id such as 'Order-12345', got {stream_id!r}")
+    if category is not None and (not isinstance(category, str) or not category.strip() or "-" in category):
+        raise ValueError(f"category must be the part of stream ids before the first '-', such as 'Order' "
+                         f"(for Order-12345), got {category!r}")
+    return stream_id, category

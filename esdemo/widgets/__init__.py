@@ -36,6 +36,12 @@ from .replay import (
     replay_steps,
     replay_to,
 )  # 02 · Event sourcing: replay, step by step
+from .time_travel import (
+    build_time_travel,
+    find_key,
+    key_text,
+    time_travel_html,
+)  # 02 and the capstone · the time-travel debugger over the whole log
 from .race import RaceOutcome, build_race_widget, race  # 03 · racing writers
 from .order_console import (
     CONSOLE_ITEMS,
@@ -87,3 +93,16 @@ from .day_report import (
     day_report,
 )  # 10 · Capstone: one day of the shop, from the read side
 from .quiz import build_decision_guide, build_quiz_widget  # 11 · Interview prep
+from .hints import build_hints  # every notebook: tiered hints for an exercise
+from .sagas import (
+    FAULTS,
+    FaultOutcome,
+    SagaStep,
+    build_fault_injector,
+    build_saga_stepper,
+    fault_outcome_html,
+    inject_fault,
+    run_commands,
+    saga_step,
+    saga_step_html,
+)  # Sagas and process managers: the conversation, step by step, and the fault injector

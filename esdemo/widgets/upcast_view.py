@@ -23,7 +23,7 @@ class StoredVsSeen:
     """One stored event next to what a registry turns it into.
 
     ``stored_version`` and ``stored_data`` are what the log holds, and they
-    never change. ``seen_class``, ``seen_version`` and ``seen_data`` are the
+    never change. ``seen_type`` (the event type, not the Python class), ``seen_version`` and ``seen_data`` are the
     domain event an aggregate or projection receives after the upcasters ran;
     they are ``None`` when the registry cannot decode the event, and
     ``error`` then says why (the registry's own message).
@@ -34,7 +34,7 @@ class StoredVsSeen:
     type: str
     stored_version: int
     stored_data: dict[str, Any]
-    seen_class: str | None
+    seen_type: str | None
     seen_version: int | None
     seen_data: dict[str, Any] | None
     error: str | None
@@ -51,7 +51,7 @@ class StoredVsSeen:
             return f"position {self.position} ({self.stream_id})\n{stored}\nseen:    nothing, the read fails: {self.error}"
         how = f"upcast V{self.stored_version} -> V{self.seen_version}" if self.upcast else "as stored"
         return (f"position {self.position} ({self.stream_id})\n{stored}\n"
-                f"seen:    {self.seen_class} V{self.seen_version} {_fields(self.seen_data or {})}  ({how})")
+                f"seen:    {self.seen_type} V{self.seen_version} {_fields(self.seen_data or {})}  ({how})")
 
 
 def _fields(data: Mapping[str, Any]) -> str:
@@ -77,7 +77,7 @@ def stored_vs_seen(recorded: RecordedEvent, registry: EventRegistry) -> StoredVs
     except (EventDecodeError, UpcastError) as exc:
         return StoredVsSeen(*stored, None, None, None, str(exc))
     seen = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
-    return StoredVsSeen(*stored, type(event).__name__, type(event).schema_version, seen, None)
+    return StoredVsSeen(*stored, type(event).event_type, type(event).schema_version, seen, None)
 
 
 def _stored_vs_seen_html(view: StoredVsSeen, registry_name: str) -> str:
@@ -92,7 +92,7 @@ def _stored_vs_seen_html(view: StoredVsSeen, registry_name: str) -> str:
                 f"<p style='color:#b00020'>the read fails: {html.escape(view.error)}</p>")
     else:
         how = f"upcast V{view.stored_version} → V{view.seen_version}" if view.upcast else "as stored, no upcast"
-        seen = (f"<b>seen by the domain ({html.escape(registry_name)}): {html.escape(view.seen_class or '')} "
+        seen = (f"<b>seen by the domain ({html.escape(registry_name)}): {html.escape(view.seen_type or '')} "
                 f"V{view.seen_version}</b><table>{rows(view.seen_data or {})}</table><i>{how}</i>")
     cell = "<td style='vertical-align:top; padding-right:2em; max-width:30em'>"
     return (f"<p>position {view.position} · {html.escape(view.stream_id)}</p>"

@@ -9,23 +9,65 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
   is the only state change;
 * :mod:`.repository`: load (also as of a version or a time) and save with the
   loaded version as the expected version;
-* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only.
+* :mod:`.snapshots`: versioned snapshots kept beside the events, a cache only;
+* :mod:`.context`: correlation and causation ids, stamped on every save;
+* :mod:`.erasure`: crypto-shredding: personal fields encrypted with a per-subject
+  key kept apart from the log; forgetting a subject destroys its key.
+* :mod:`.decider`: the same model as three functions (decide, evolve, initial state);
+* :mod:`.testing`: given / when / then specs for aggregates and deciders.
 """
 
 from .aggregate import Aggregate, DomainError
+from .decider import Decider, DeciderRepository
+from .context import MessageContext, current_context, event_id_for, handling_command, in_context, reacting_to, step_id
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
+from .erasure import (
+    ERASED,
+    DecryptionError,
+    Erased,
+    ErasureError,
+    ForgetReport,
+    KeyStore,
+    PersonalDataCipher,
+    SubjectForgotten,
+    SubjectForgottenError,
+    UnknownSubjectError,
+    encrypting_registry,
+    forget_subject,
+    is_erased,
+    personal_data,
+    seeded_random_bytes,
+)
 from .repository import AggregateNotFoundError, LoadPlan, Repository
 from .snapshots import Snapshot, SnapshotStore
 from .upcasting import Upcasters, UpcastError, copy_and_transform
 
 __all__ = [
+    "ERASED",
+    "DecryptionError",
+    "Erased",
+    "ErasureError",
+    "ForgetReport",
+    "KeyStore",
+    "PersonalDataCipher",
+    "SubjectForgotten",
+    "SubjectForgottenError",
+    "UnknownSubjectError",
+    "encrypting_registry",
+    "forget_subject",
+    "is_erased",
+    "personal_data",
+    "seeded_random_bytes",
     "Aggregate",
     "AggregateNotFoundError",
+    "Decider",
+    "DeciderRepository",
     "DomainError",
     "DomainEvent",
     "EventDecodeError",
     "EventRegistry",
     "LoadPlan",
+    "MessageContext",
     "Repository",
     "Snapshot",
     "SnapshotStore",
@@ -33,6 +75,12 @@ __all__ = [
     "UpcastError",
     "Upcasters",
     "copy_and_transform",
+    "current_context",
     "default_registry",
     "domain_event",
+    "event_id_for",
+    "handling_command",
+    "in_context",
+    "reacting_to",
+    "step_id",
 ]

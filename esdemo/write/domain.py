@@ -26,6 +26,7 @@ type and the position, instead of being silently skipped.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -86,10 +87,14 @@ class EventRegistry:
     >>> registry.decode(recorded)                # RecordedEvent -> MoneyDeposited
     """
 
-    def __init__(self, upcasters: Upcasters | None = None):
+    def __init__(self, upcasters: Upcasters | None = None, *, cipher: Any = None):
         self.upcasters = upcasters if upcasters is not None else Upcasters()
+        # Optional hook for personal data (see esdemo.write.erasure): cipher.seal(cls, data) on encode,
+        # cipher.open(data, where=...) on decode, before upcasting.
+        self.cipher = cipher
         self._by_name: dict[str, _Entry] = {}
         self._by_class: dict[type, _Entry] = {}
+        self._decoding: tuple[tuple[int, int], dict[str, str]] | None = None  # (versions, fingerprints) cache
 
     # -- registering ----------------------------------------------------------------
     def register(self, cls: E, name: str | None = None, version: int | None = None) -> E:
@@ -118,6 +123,7 @@ class EventRegistry:
             self._by_class.pop(old.cls, None)
         cls.event_type, cls.schema_version = name, version  # type: ignore[attr-defined]
         entry = _Entry(cls, name, version)
+        self._decoding = None
         self._by_name[name] = entry
         self._by_class[cls] = entry
         return cls
@@ -132,9 +138,30 @@ class EventRegistry:
 
         return decorate
 
-    def upcaster(self, event_type: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def upcaster(self, event_type: str, *, from_version: int,
+                 fingerprint: str | None = None) -> Callable[[Upcaster], Upcaster]:
         """Decorator registering an upcaster in this registry's chain (see :mod:`esdemo.write.upcasting`)."""
-        return self.upcasters.upcaster(event_type, from_version=from_version)
+        return self.upcasters.upcaster(event_type, from_version=from_version, fingerprint=fingerprint)
+
+    def decoding(self) -> dict[str, str]:
+        """How each registered type is decoded now, as ``{event type: fingerprint}``.
+
+        A fingerprint covers the type's schema version, its fields and its
+        upcaster chain (:meth:`Upcasters.fingerprint`). A snapshot records this
+        map; when the fingerprint of a type it records changes, the snapshot
+        was decoded differently and is ignored (see :mod:`esdemo.write.snapshots`).
+        Registering a new type changes no existing fingerprint. The map is
+        cached until a class or an upcaster is registered.
+        """
+        versions = (id(self.upcasters), self.upcasters.changes)
+        if self._decoding is not None and self._decoding[0] == versions:
+            return dict(self._decoding[1])
+        out = {}
+        for name, entry in self._by_name.items():
+            text = repr((name, entry.version, entry.fields, self.upcasters.fingerprint(name)))
+            out[name] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        self._decoding = (versions, dict(sorted(out.items())))
+        return dict(self._decoding[1])
 
     # -- converting -----------------------------------------------------------------
     def encode(self, event: DomainEvent, *, event_id: uuid.UUID | None = None,
@@ -147,6 +174,13 @@ class EventRegistry:
                 f"with @domain_event (known: {self.types or 'none'})"
             )
         data = {name: getattr(event, name) for name in entry.fields}
+        if self.cipher is not None:
+            data = self.cipher.seal(entry.cls, data)
+        elif getattr(entry.cls, "__personal_data__", None) is not None:
+            raise TypeError(
+                f"{entry.name} has personal fields {entry.cls.__personal_data__.fields} and this registry has no "
+                "cipher, so they would be stored in clear: encode it with esdemo.encrypting_registry(keys)."
+            )
         return NewEvent(entry.name, data, metadata, event_id, entry.version)
 
     def decode(self, recorded: RecordedEvent) -> Any:
@@ -159,6 +193,13 @@ class EventRegistry:
         if entry is None:
             raise UnknownEventTypeError(recorded.type, recorded.position, recorded.stream_id, self.types)
         data = recorded.data
+        if self.cipher is not None:
+            data = self.cipher.open(data, where=_where(recorded))
+        elif getattr(entry.cls, "__personal_data__", None) is not None:
+            raise EventDecodeError(
+                f"{recorded.type} {_where(recorded)} has personal fields, stored encrypted, and this registry has "
+                "no cipher to open them: decode it with esdemo.encrypting_registry(keys)."
+            )
         if recorded.schema_version != entry.version:
             _, data = self.upcast(recorded.type, recorded.schema_version, data, where=_where(recorded))
         try:

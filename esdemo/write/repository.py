@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from .aggregate import Aggregate
+from .context import CAUSATION_ID, CORRELATION_ID, current_context
 from .domain import EventRegistry, default_registry
 from ..store.events import NO_STREAM, AppendResult, RecordedEvent
 from .snapshots import Snapshot, SnapshotStore
@@ -73,7 +74,10 @@ class Repository(Generic[A]):
 
     * ``snapshot_every=N``: after a save that crosses a multiple of ``N``
       (e.g. from version 998 to 1003 with ``N=1000``), store a snapshot.
-      Loads use the newest usable snapshot whether or not ``N`` is set.
+      Loads use the newest usable snapshot whether or not ``N`` is set:
+      one of the class's ``snapshot_version`` whose events were decoded as
+      ``registry`` decodes them now. A snapshot decoded otherwise (an upcaster
+      was added or changed since) is ignored, and the load replaces it.
     * ``registry``: the :class:`~esdemo.write.domain.EventRegistry` that encodes and
       decodes the events (default: ``default_registry``).
     * ``id_factory``: a callable giving each new event its id, e.g.
@@ -96,7 +100,7 @@ class Repository(Generic[A]):
         self.aggregate_class = aggregate_class
         self.snapshot_every = snapshot_every
         self.registry = registry if registry is not None else default_registry
-        self.snapshots = SnapshotStore(store)
+        self.snapshots = SnapshotStore(store, decoding=self.registry.decoding)
         self._id_factory = id_factory
 
     # -- loading -------------------------------------------------------------------------
@@ -117,7 +121,7 @@ class Repository(Generic[A]):
         if as_of is not None:
             history = self._history_as_of(stream_id, as_of)
             target = len(history)
-        snapshot = self._usable_snapshot(stream_id, target)
+        snapshot, stale = self.snapshots.find(stream_id, schema_version=cls.snapshot_version, at_most=target)
         start = 1 if snapshot is None else snapshot.version + 1
         tail = history[start - 1:] if history is not None else self.store.read(stream_id, start, to_version=target)
         if snapshot is None and not tail:
@@ -127,7 +131,14 @@ class Repository(Generic[A]):
             aggregate.restore_state(snapshot.state)
             aggregate.version = snapshot.version
         decode = self.registry.decode
-        aggregate.replay([decode(recorded) for recorded in tail], tail[-1].version if tail else aggregate.version)
+        events = [decode(recorded) for recorded in tail]
+        if stale is not None and tail and tail[0].version <= stale.version <= tail[-1].version:
+            # A snapshot decoded with other upcasters: replay up to it, then replace it with the true state.
+            cut = stale.version - tail[0].version + 1
+            aggregate.replay(events[:cut], stale.version)
+            self._replace_stale(aggregate)
+            events, tail = events[cut:], tail[cut:]
+        aggregate.replay(events, tail[-1].version if tail else aggregate.version)
         if target is not None and aggregate.version != target:
             raise _beyond_the_end(stream_id, self.store.stream_version(stream_id), target)
         return aggregate
@@ -153,6 +164,14 @@ class Repository(Generic[A]):
         snapshot = self._usable_snapshot(stream_id, target)
         start = 0 if snapshot is None else snapshot.version
         return LoadPlan(stream_id, target, None if snapshot is None else snapshot.version, target - start)
+
+    def _replace_stale(self, aggregate: A) -> None:
+        try:
+            self.take_snapshot(aggregate)
+        except Exception as exc:  # a cache that could not be refreshed: the load is still right
+            warnings.warn(f"{aggregate.stream_id}: could not replace the stale snapshot at version "
+                          f"{aggregate.version}: {exc!r}. Loads stay correct (full replay).", RuntimeWarning,
+                          stacklevel=3)
 
     def _usable_snapshot(self, stream_id: str, target: int | None) -> Snapshot | None:
         """The one rule for picking a snapshot, shared by load and load_plan."""
@@ -186,12 +205,32 @@ class Repository(Generic[A]):
         Returns the store's ``AppendResult``; its ``position`` is what a
         read-your-writes query waits for. ``metadata`` (e.g. ``{"user": "ada"}``)
         is stored with every event of this save.
+
+        Every event also carries ``correlation_id`` and ``causation_id``, taken
+        from the message context (:mod:`esdemo.write.context`). Outside any
+        context the save starts its own conversation: both are the id of its
+        first event. Keys given in ``metadata`` win over the context's. In a
+        context with a ``command_id`` the event ids are derived from it
+        (deterministic: a redelivered command produces the same events).
         """
         if not isinstance(aggregate, self.aggregate_class):
             raise TypeError(f"this repository saves {self.aggregate_class.__name__}, got {type(aggregate).__name__}")
-        encode, next_id = self.registry.encode, self._id_factory
-        new = [encode(event, event_id=next_id() if next_id else None, metadata=metadata)
-               for event in aggregate.pending_events]
+        if metadata is not None and not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+        encode, next_id, context = self.registry.encode, self._id_factory, current_context()
+        ids = []
+        for _ in aggregate.pending_events:
+            derived = context.next_event_id() if context is not None else None
+            ids.append(derived if derived is not None else next_id() if next_id else uuid.uuid4())
+        if context is not None:
+            stamp = context.metadata()
+        elif ids:
+            stamp = {CORRELATION_ID: str(ids[0]), CAUSATION_ID: str(ids[0])}
+        else:
+            stamp = {}
+        stamp = {**stamp, **(metadata or {})}
+        new = [encode(event, event_id=event_id, metadata=dict(stamp))
+               for event, event_id in zip(aggregate.pending_events, ids)]
         before = aggregate.version
         # A new aggregate expects no stream: "account 123 already exists" is a conflict too.
         result = self.store.append(aggregate.stream_id, new, expected_version=before or NO_STREAM)

@@ -29,8 +29,11 @@ seed names three ways to cope, and all three are here:
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..store.events import NO_STREAM, AppendResult, NewEvent
@@ -56,15 +59,25 @@ class Upcasters:
 
     def __init__(self) -> None:
         self._steps: dict[tuple[str, int], Upcaster] = {}
+        self._keys: dict[tuple[str, int], str] = {}
+        self.changes = 0  # counts registrations, so fingerprints can be cached until the chain changes
 
-    def register(self, event_type: str, from_version: int, step: Upcaster) -> Upcaster:
-        """Add the step ``event_type`` V``from_version`` -> V``from_version + 1``; returns ``step``."""
+    def register(self, event_type: str, from_version: int, step: Upcaster, *,
+                 fingerprint: str | None = None) -> Upcaster:
+        """Add the step ``event_type`` V``from_version`` -> V``from_version + 1``; returns ``step``.
+
+        ``fingerprint`` (optional, e.g. ``"add-currency/2"``) names this version of
+        the step for snapshots; without it the step's code is its fingerprint
+        (see :func:`upcaster_fingerprint`).
+        """
         if not isinstance(event_type, str) or not event_type.strip():
             raise ValueError(f"event_type must be a type name such as 'OrderPaid', got {event_type!r}")
         if isinstance(from_version, bool) or not isinstance(from_version, int) or from_version < 1:
             raise ValueError(f"from_version must be an int >= 1 (the version the step reads), got {from_version!r}")
         if not callable(step):
             raise TypeError(f"an upcaster must be a function data -> data, got {type(step).__name__}")
+        if fingerprint is not None and (not isinstance(fingerprint, str) or not fingerprint.strip()):
+            raise ValueError(f"fingerprint must be a non-empty name such as 'add-currency/2', got {fingerprint!r}")
         key = (event_type, from_version)
         existing = self._steps.get(key)
         if existing is not None and _identity(existing) != _identity(step):
@@ -73,13 +86,18 @@ class Upcasters:
                 "there can be only one step per version. Chain a step from the next version instead."
             )
         self._steps[key] = step  # same name again: a notebook cell run twice, keep the newest
+        self.changes += 1
+        self._keys.pop(key, None)
+        if fingerprint is not None:
+            self._keys[key] = "name:" + fingerprint
         return step
 
-    def upcaster(self, event_type: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def upcaster(self, event_type: str, *, from_version: int,
+                 fingerprint: str | None = None) -> Callable[[Upcaster], Upcaster]:
         """Decorator form of :meth:`register`: ``@upcasters.upcaster("OrderPaid", from_version=1)``."""
 
         def decorate(step: Upcaster) -> Upcaster:
-            return self.register(event_type, from_version, step)
+            return self.register(event_type, from_version, step, fingerprint=fingerprint)
 
         return decorate
 
@@ -114,6 +132,14 @@ class Upcasters:
     def chain(self, event_type: str) -> list[tuple[int, str]]:
         """The steps for ``event_type`` as ``(from_version, function name)``, for display."""
         return sorted((version, _name(step)) for (name, version), step in self._steps.items() if name == event_type)
+
+    def fingerprint(self, event_type: str) -> list[tuple[int, str]]:
+        """The steps for ``event_type`` as ``(from_version, fingerprint)``: what snapshots record.
+
+        Two chains with the same fingerprints decode old events the same way.
+        """
+        return sorted((version, self._keys.get((name, version)) or upcaster_fingerprint(step))
+                      for (name, version), step in self._steps.items() if name == event_type)
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -170,3 +196,68 @@ def _name(step: Callable[..., Any]) -> str:
 
 def _identity(step: Callable[..., Any]) -> tuple[str, str]:
     return getattr(step, "__module__", None) or "", _name(step)
+
+
+def upcaster_fingerprint(step: Callable[..., Any]) -> str:
+    """A short hash of what an upcaster *does*: its code, not its name.
+
+    Snapshots record it (see :mod:`esdemo.write.snapshots`): a snapshot whose
+    state was decoded through other upcasters is ignored and replaced.
+
+    Why the code by default: a name must be bumped by hand, and forgetting to
+    bump it is exactly the silent bug fingerprints exist to catch (a snapshot
+    says balance 400 where a replay says 4.0). The code cannot be forgotten.
+    It covers the bytecode (``co_code``), the constants (``co_consts``: the
+    ``"USD"`` in ``{**data, "currency": "USD"}``), the names the code calls
+    (``co_names``: ``float`` versus ``Decimal``), nested functions and
+    comprehensions, default arguments and simple closure values; the
+    docstring is left out. It errs on the safe side: a cosmetic edit, or
+    another Python version, makes snapshots look stale, which costs one full
+    replay (a snapshot is a cache), never a wrong state. What it cannot see is
+    a change in a function the step *calls*: when the step delegates, register
+    it with ``fingerprint="name/2"`` and bump the name when the behaviour changes.
+    """
+    target = step.func if hasattr(step, "func") and hasattr(step, "args") else step  # functools.partial
+    code = getattr(target, "__code__", None) or getattr(getattr(target, "__call__", None), "__code__", None)
+    if code is None:  # a builtin or a C function: its name is all there is
+        return "name:" + ".".join(_identity(target))
+    parts: list[str] = []
+    _code_parts(code, parts, getattr(target, "__doc__", None))
+    parts.append(repr([_stable(value) for value in getattr(target, "__defaults__", None) or ()]))
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            parts.append(_stable(cell.cell_contents))
+        except ValueError:  # an empty cell
+            parts.append("<empty>")
+    if target is not step:
+        parts.append(repr([_stable(value) for value in step.args]))
+        parts.append(repr(sorted((k, _stable(v)) for k, v in step.keywords.items())))
+    return "code:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def _code_parts(code: CodeType, parts: list[str], doc: str | None) -> None:
+    parts.append(code.co_code.hex())
+    parts.append(",".join(code.co_names))
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            _code_parts(const, parts, None)
+        elif doc is not None and const == doc:
+            continue
+        else:
+            parts.append(_stable(const))
+
+
+def _stable(value: Any) -> str:
+    """``repr`` for values whose repr is the same in every process; the type name for the others."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes, Decimal)):
+        return repr(value)
+    if isinstance(value, (tuple, frozenset)):
+        items = [_stable(v) for v in value]
+        return f"{type(value).__name__}({', '.join(sorted(items) if isinstance(value, frozenset) else items)})"
+    if isinstance(value, CodeType):
+        inner: list[str] = []
+        _code_parts(value, inner, None)
+        return "|".join(inner)
+    if callable(value):
+        return upcaster_fingerprint(value)
+    return f"<{type(value).__qualname__}>"

@@ -52,6 +52,22 @@ def chromium_missing_reason() -> str | None:
     return None
 
 
+def skip_unless_chromium() -> None:
+    """Skip this module when Chromium cannot run here, or fail it when CI requires the browser test.
+
+    ``.ci/run`` sets ``ESDEMO_REQUIRE_BROWSER=1``: there a missing browser is an error, never a
+    silent skip, so a CI that stopped running the browser test cannot pass.
+    """
+    import pytest
+
+    missing = chromium_missing_reason()
+    if missing is None:
+        return
+    if os.environ.get("ESDEMO_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"ESDEMO_REQUIRE_BROWSER=1 but the browser test cannot run: {missing}", pytrace=False)
+    pytest.skip(missing, allow_module_level=True)
+
+
 def launch_chromium(playwright, user_data_dir: Path):
     """A headless Debian Chromium with an empty profile in ``user_data_dir`` (a persistent context)."""
     return playwright.chromium.launch_persistent_context(

@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_harness import (  # noqa: E402
-    LabServer, chromium_missing_reason, click_menu, code_cells, copy_notebooks, launch_chromium, quiet_settings,
+    LabServer, skip_unless_chromium, click_menu, code_cells, copy_notebooks, launch_chromium, quiet_settings,
     wait_for_kernel, wait_until_every_cell_ran,
 )
 
@@ -32,9 +32,7 @@ WIDGET_AS_TEXT = re.compile(r"^\s*(VBox|HBox|IntSlider|Dropdown|Button|HTML|Outp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-_missing = chromium_missing_reason()
-if _missing is not None:
-    pytest.skip(_missing, allow_module_level=True)
+skip_unless_chromium()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 

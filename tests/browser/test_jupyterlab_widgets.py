@@ -1,4 +1,4 @@
-"""The replay widget of notebook 02, used as a learner uses it: in JupyterLab, in a real browser.
+"""The replay widget and the time-travel debugger of notebook 02, used as a learner uses them: in JupyterLab.
 
 A kernel-only test (``tests/integration/test_widgets_*.py``) proves the Python side:
 set ``slider.value`` and the HTML's ``value`` changes. It cannot see whether the
@@ -11,6 +11,8 @@ step from the first event to the last, and checks at every step that the text
 shows that step and that the balance it shows is the previous step's balance
 changed by the event it shows (opened: the opening balance; deposited: plus the
 amount; withdrawn: minus it). No widget may show "Error displaying widget".
+The second test moves the time-travel debugger's slider with the keyboard and presses
+its step button, and checks that the position, its event and what it changed follow.
 A screenshot is saved to ``artifacts/`` whatever the outcome.
 
 Skipped, with the reason, where Debian's Chromium or the playwright package is
@@ -29,7 +31,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_harness import (  # noqa: E402
     LabServer,
-    chromium_missing_reason,
+    skip_unless_chromium,
     click_menu,
     code_cells,
     copy_notebooks,
@@ -47,9 +49,7 @@ STEP_TIMEOUT_MS = 20_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-_missing = chromium_missing_reason()
-if _missing is not None:
-    pytest.skip(_missing, allow_module_level=True)
+skip_unless_chromium()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -136,6 +136,49 @@ def test_replay_slider_of_notebook_02_changes_the_state_shown(lab, page):
         try:
             page.screenshot(path=str(ARTIFACTS / "02_event_sourcing_replay.png"))
         except Exception as exc:   # a crashed page must not hide the failure that crashed it
+            print(f"no screenshot: {exc}")
+
+
+def test_time_travel_slider_of_notebook_02_moves_the_whole_log(lab, page):
+    """The debugger's slider and buttons in JupyterLab: the position, its event and what it changed follow."""
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(lab.page_url(NOTEBOOK))
+        expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")).to_be_visible(timeout=120_000)
+        wait_for_kernel(page)
+        click_menu(page, "Edit", "editmenu:clear-all")
+        click_menu(page, "Run", "runmenu:run-all")
+        wait_until_every_cell_ran(page, code_cells(lab.root / NOTEBOOK), RUN_ALL_TIMEOUT_MS)
+
+        debugger = page.locator(".widget-vbox", has=page.locator(".widget-slider .widget-label", has_text="position"))
+        expect(debugger).to_have_count(1)
+        debugger.scroll_into_view_if_needed()
+        handle = debugger.locator(".noUi-handle")
+        shown = debugger.locator(".esdemo-time-travel-result .widget-html-content")
+        last = int(float(handle.get_attribute("aria-valuemax")))
+        expect(shown.first).to_contain_text(f"position 6 of {last}", timeout=STEP_TIMEOUT_MS)
+        expect(shown.first).to_contain_text("MoneyWithdrawn", timeout=STEP_TIMEOUT_MS)
+        expect(shown.first).to_contain_text("914.80", timeout=STEP_TIMEOUT_MS)
+
+        handle.focus()
+        handle.press("ArrowRight")                               # one position on: the next event, its change
+        expect(shown.first).to_contain_text(f"position 7 of {last}", timeout=STEP_TIMEOUT_MS)
+        expect(shown.first).to_contain_text("MoneyDeposited", timeout=STEP_TIMEOUT_MS)
+        handle.press("Home")
+        expect(shown.first).to_contain_text("before the first event", timeout=STEP_TIMEOUT_MS)
+        debugger.get_by_role("button", name="step ▶").click()   # the step button moves the slider too
+        expect(shown.first).to_contain_text(f"position 1 of {last}", timeout=STEP_TIMEOUT_MS)
+        expect(shown.first).to_contain_text("AccountOpened", timeout=STEP_TIMEOUT_MS)
+        expect(debugger.locator(".widget-readout")).to_have_text("1")
+        assert page.get_by_text("Error displaying widget").count() == 0
+    except BaseException:
+        print(f"JupyterLab's log (end):\n{lab.log()}")
+        raise
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(ARTIFACTS / "02_event_sourcing_time_travel.png"))
+        except Exception as exc:
             print(f"no screenshot: {exc}")
 
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from esdemo.bench import main
-from esdemo.benchmarks import notebooks, reads
+from esdemo.benchmarks import notebooks, reads, time_travel
 from esdemo.store.event_store import EventStore
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,8 @@ def test_a_quick_run_prints_one_table_with_every_row(capsys):
     body = "\n".join(table)
     for expected in ("append 1 event per call", "append 10,000 events in one call", "into a 100,000-event log",
                      "read a 100-event stream of 100,000", "plan the database ran", "10,000-event aggregate, no snapshot",
-                     "snapshot + 50 events", "snapshot speed-up", "per event", "set-based SQL", "set-based vs per event"):
+                     "snapshot + 50 events", "snapshot speed-up", "per event", "set-based SQL", "set-based vs per event",
+                     "time travel: scrub to a random position, 10,000-event log", "50,000-event log", "one step forward"):
         assert expected in body, expected
     for backend in ("duckdb", "sqlite"):
         assert f"| {backend} " in body
@@ -65,3 +66,9 @@ def test_the_notebook_workload_times_each_notebook_and_reports_a_failing_one(tmp
     assert list(numbers["notebooks"]) == ["01_good.ipynb"] and numbers["total_s"] == numbers["notebooks"]["01_good.ipynb"]
     assert "ZeroDivisionError" in numbers["failed"]["02_bad.ipynb"]
     assert (good.read_bytes(), bad.read_bytes()) == before              # run on copies: the files are untouched
+
+
+def test_the_time_travel_benchmark_scrubs_and_steps_a_generated_log():
+    numbers = time_travel.run(1_000, every=100, scrubs=3, steps=3)
+    assert numbers["events"] == 1_000 and numbers["checkpoints"] == 10
+    assert numbers["scrub_ms"] > 0 and numbers["step_ms"] > 0 and numbers["build_s"] > 0

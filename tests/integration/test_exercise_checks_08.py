@@ -12,8 +12,7 @@ from esdemo.exercises import MINOR_UNITS, check_rename_upcaster, check_revenue_b
 
 
 def rename_right(data):
-    unit_price = data.pop("price")
-    return {**data, "unit_price": unit_price}
+    return {**{k: v for k, v in data.items() if k != "price"}, "unit_price": data["price"]}
 
 
 def rename_in_place_without_return(data):
@@ -56,17 +55,30 @@ def test_rename_upcaster_accepts_a_correct_solution():
     assert feedback and "unit_price" in feedback.message
 
 
-def test_rename_upcaster_in_place_solution_is_fine_too():
+def test_rename_upcaster_that_changes_its_input_in_place_is_refused_as_impure():
     def in_place(data):
         data["unit_price"] = data.pop("price")
         return data
 
-    assert check_rename_upcaster(in_place)
+    feedback = check_rename_upcaster(in_place)
+    assert not feedback and "changed the dict it was given" in feedback.message
+
+
+def test_revenue_that_fails_on_v4_with_another_error_than_value_error_is_refused():
+    def key_error_on_v4(events):
+        totals = revenue_right([e for e in events if e.schema_version <= 3])
+        for event in events:
+            if event.schema_version > 3:
+                event.data["amount_minor"]          # KeyError by accident, not on purpose
+        return totals
+
+    feedback = check_revenue_by_currency(key_error_on_v4)
+    assert not feedback and "not the ValueError" in feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
     (..., "define rename_price"),
-    (rename_in_place_without_return, "return data"),
+    (rename_in_place_without_return, "Build the V2 dict and return it"),
     (rename_keeping_price, "no `price` any more"),
     (rename_to_float, "float"),
     (rename_building_only_the_new_field, "you dropped ['new_total', 'quantity', 'sku']"),

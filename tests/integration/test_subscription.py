@@ -232,3 +232,49 @@ def test_every_backend_is_written_against_the_named_contract(store):
     from esdemo.store.backends.contract import Backend
 
     assert isinstance(store._backend, Backend)
+
+
+# -- scopes: one stream, one category (the seed's Subscribe(streamId, handler)) ---------------------------
+
+
+def test_a_stream_subscription_delivers_only_that_stream_in_global_order(store):
+    fill(store, "Order-1", 2)
+    fill(store, "Order-2", 1)
+    fill(store, "Order-1", 1, start_version=2)
+    seen = []
+    sub = store.subscribe(lambda e: seen.append((e.stream_id, e.version)), stream_id="Order-1")
+    assert sub.poll() == 3
+    assert seen == [("Order-1", 1), ("Order-1", 2), ("Order-1", 3)]
+    assert sub.position == store.head()              # it walked past Order-2's event too: nothing to redo
+
+
+def test_a_category_subscription_delivers_every_stream_of_the_category_and_nothing_else(store):
+    fill(store, "Order-1", 1)
+    fill(store, "Payment-1", 1)
+    fill(store, "Order-2", 1)
+    fill(store, "OrderLine-9", 1)                    # another category that merely starts with "Order"
+    seen = []
+    store.subscribe(lambda e: seen.append(e.stream_id), category="Order").poll()
+    assert seen == ["Order-1", "Order-2"]
+
+
+def test_a_scoped_subscription_restarted_from_its_position_misses_nothing(store):
+    fill(store, "Order-1", 1)
+    first = store.subscribe(lambda e: None, stream_id="Order-1")
+    first.poll()
+    fill(store, "Other-1", 1)
+    fill(store, "Order-1", 1, start_version=1)
+    seen = []
+    store.subscribe(lambda e: seen.append(e.version), from_position=first.position + 1, stream_id="Order-1").poll()
+    assert seen == [2]
+
+
+@pytest.mark.parametrize("scope, problem", [
+    ({"stream_id": "Order-1", "category": "Order"}, "not both"),
+    ({"stream_id": " "}, "stream_id must be"),
+    ({"category": "Order-1"}, "before the first '-'"),
+    ({"category": ""}, "category must be"),
+])
+def test_a_scope_that_cannot_mean_anything_is_refused(store, scope, problem):
+    with pytest.raises(ValueError, match=problem):
+        store.subscribe(lambda e: None, **scope)

@@ -35,7 +35,7 @@ def test_each_step_holds_the_state_a_load_at_that_version_gives(january, backend
 def test_replay_to_the_seeds_third_event_gives_150(january):
     step = replay_to(january, 3)
     assert (step.step, step.total, step.event.type, step.state["balance"]) == (3, 8, "MoneyWithdrawn", Decimal("150"))
-    assert step.describe() == ("step 3 of 8 · 2024-01-03 14:15 · MoneyWithdrawn(amount=50) → "
+    assert step.describe() == ("step 3 of 8 · 2024-01-03 14:15 · MoneyWithdrawn(amount=50.00) → "
                                "owner Ada Lovelace · balance 150.00 · is_open True")
 
 
@@ -87,7 +87,7 @@ def test_widget_shows_the_state_after_the_chosen_step(january):
     assert (slider.description, slider.min, slider.max, slider.value) == ("step", 1, 8, 8)
     assert "step 8 of 8" in panel.result.value and "balance 9.80" in panel.result.value
     slider.value = 3
-    assert "balance 150.00" in panel.result.value and "MoneyWithdrawn(amount=50)" in panel.result.value
+    assert "balance 150.00" in panel.result.value and "MoneyWithdrawn(amount=50.00)" in panel.result.value
     assert panel.result.value == replay_html(replay_to(january, 3))
     slider.value = 1
     assert "AccountOpened" in panel.result.value and "balance 0.00" in panel.result.value

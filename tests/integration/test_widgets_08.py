@@ -32,7 +32,7 @@ def test_the_upcaster_adds_the_currency_on_read_and_the_log_keeps_v1(v1_payment)
     view = stored_vs_seen(recorded, default_registry)
     assert (view.position, view.stream_id, view.type) == (2, "Order-12345", "OrderPaid")
     assert (view.stored_version, view.stored_data) == (1, {"order_id": "12345", "amount": Decimal("50.00")})
-    assert (view.seen_class, view.seen_version, view.upcast, view.error) == ("OrderPaid", 2, True, None)
+    assert (view.seen_type, view.seen_version, view.upcast, view.error) == ("OrderPaid", 2, True, None)
     assert view.seen_data == {"order_id": "12345", "amount": Decimal("50.00"), "currency": "USD"}
     assert "upcast V1 -> V2" in view.describe() and "currency: USD" in view.describe()
     again = v1_payment.read("Order-12345")[1]
@@ -41,7 +41,7 @@ def test_the_upcaster_adds_the_currency_on_read_and_the_log_keeps_v1(v1_payment)
 
 def test_without_the_upcaster_the_view_carries_the_registrys_error(v1_payment):
     view = stored_vs_seen(v1_payment.read("Order-12345")[1], registry_without_upcaster())
-    assert (view.seen_class, view.seen_version, view.seen_data, view.upcast) == (None, None, None, False)
+    assert (view.seen_type, view.seen_version, view.seen_data, view.upcast) == (None, None, None, False)
     assert "no upcaster from V1" in view.error and "position 2" in view.error
     assert "the read fails" in view.describe()
 
@@ -56,7 +56,7 @@ def test_a_current_event_is_seen_as_stored(v1_payment):
 def test_an_unknown_type_is_reported_not_raised(store):
     store.append("Misc-1", [NewEvent("Mystery", {"x": 1})], expected_version=0)
     view = stored_vs_seen(store.read("Misc-1")[0], default_registry)
-    assert view.seen_class is None and "Unknown event type 'Mystery'" in view.error
+    assert view.seen_type is None and "Unknown event type 'Mystery'" in view.error
 
 
 def test_bad_arguments_are_refused_with_a_hint(v1_payment):
@@ -95,3 +95,23 @@ def test_widget_follows_the_slider_and_the_registry_on_the_legacy_data():
         assert f"position {events[payments[-1] - 1].position} ·" in panel.result.value
         assert "the read fails" in panel.result.value
         assert store.sql("SELECT DISTINCT schema_version FROM events").iloc[:, 0].tolist() == [1]
+
+
+def test_the_seen_side_names_the_event_type_not_the_python_class():
+    """Release 3's class is OrderPaidV3, but the event it stands for is an OrderPaid: say that."""
+    from dataclasses import dataclass
+
+    from esdemo import DomainEvent, EventRegistry, EventStore, NewEvent
+    from esdemo.widgets import stored_vs_seen
+
+    registry = EventRegistry()
+
+    @registry.event("Renamed", version=1)
+    @dataclass(frozen=True)
+    class SomethingV1(DomainEvent):
+        n: int
+
+    with EventStore() as store:
+        store.append("S-1", [NewEvent("Renamed", {"n": 1})], expected_version=0)
+        view = stored_vs_seen(store.read("S-1")[0], registry)
+    assert view.seen_type == "Renamed" and "seen:    Renamed V1" in view.describe()

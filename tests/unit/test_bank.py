@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 
 from esdemo import DomainError
-from esdemo.examples.bank import Account, AccountOpened, InsufficientFundsError, MoneyDeposited, MoneyWithdrawn
+from esdemo.examples.bank import (
+    Account, AccountOpened, BooksClosed, InsufficientFundsError, MoneyDeposited, MoneyWithdrawn,
+)
 
 
 def seed_account() -> Account:
@@ -49,7 +51,7 @@ def test_an_opening_balance_is_kept():
 def test_no_overdraft_is_a_clear_domain_error_and_records_nothing():
     account = seed_account()
     with pytest.raises(InsufficientFundsError,
-                       match=r"Cannot withdraw \$150.01 from account 123: the balance is \$150 and overdraft is not allowed"):
+                       match=r"Cannot withdraw \$150.01 from account 123: the balance is \$150.00 and overdraft is not allowed"):
         account.withdraw(Decimal("150.01"))
     assert len(account.pending_events) == 3 and account.balance == Decimal("150")
     account.withdraw(Decimal("150"))  # exactly everything is fine
@@ -97,3 +99,30 @@ def test_an_account_that_was_never_opened_takes_no_money():
         Account("9").deposit(Decimal("1"))
     with pytest.raises(DomainError, match="account 9 is not open"):
         Account("9").withdraw(Decimal("1"))
+
+
+def test_closing_the_books_carries_the_balance_and_refuses_every_later_command():
+    account = seed_account()
+    account.close_books(carried_to="123-2025")
+    assert account.pending_events[-1] == BooksClosed("123", Decimal("150"), "123-2025")
+    assert not account.is_open and account.carried_to == "123-2025"
+    for late in (lambda: account.deposit(Decimal("5.00")), lambda: account.withdraw(Decimal("5.00")),
+                 lambda: account.close_books("123-2026")):
+        with pytest.raises(DomainError, match=r"books are closed.*carried to account 123-2025"):
+            late()
+    assert len(account.pending_events) == 4            # nothing recorded after the close
+
+
+def test_a_replayed_closed_account_is_still_closed():
+    live = seed_account()
+    live.close_books(carried_to="123-2025")
+    replayed = Account("123")
+    replayed.replay(list(live.pending_events), version=4)
+    with pytest.raises(DomainError, match="books are closed"):
+        replayed.deposit(Decimal("1.00"))
+
+
+def test_books_close_into_another_account():
+    account = seed_account()
+    with pytest.raises(DomainError, match="another account"):
+        account.close_books(carried_to="123")

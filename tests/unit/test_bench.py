@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.bench import Plan, Row, Target, append_rows, collect, format_table, notebook_rows, read_rows, rebuild_rows
+from esdemo.bench import (Plan, Row, Target, append_rows, collect, format_table, notebook_rows, read_rows, rebuild_rows,
+                          time_travel_rows)
 from esdemo.benchmarks.timing import median, median_seconds, ratio, timings
 
 
@@ -121,6 +122,19 @@ def test_the_quick_plan_is_smaller_but_still_measures_100_event_streams():
     assert quick.read_events < full.read_events and quick.rebuild_events < full.rebuild_events
     assert quick.read_events // quick.read_streams == full.read_events // full.read_streams == 100
     assert full.read_events == full.rebuild_events == 1_000_000 and full.batch == full.aggregate_events == 10_000
+
+
+def test_time_travel_rows_hold_the_10000_event_target_and_the_big_log():
+    small = {"events": 10_000, "every": 500, "build_s": 0.3, "memory_mib": 5.0, "scrub_ms": 14.0, "step_ms": 2.0,
+             "checkpoints": 20}
+    big = {**small, "events": 1_000_000, "build_s": 50.0, "memory_mib": None, "scrub_ms": 140.0, "step_ms": 6.0}
+    scrub, step, big_scrub, big_step = time_travel_rows(small, big)
+    assert "10,000-event log" in scrub.measure and scrub.verdict == "met" and "5 MiB" in scrub.note
+    assert step.value == 2.0 and step.verdict == ""
+    assert "1,000,000-event log" in big_scrub.measure and big_scrub.verdict == "" and "MiB" not in big_scrub.note
+    assert big_step.value == 6.0
+    slow, _ = time_travel_rows({**small, "scrub_ms": 150.0})
+    assert slow.verdict == "MISSED"
 
 
 def test_unknown_sections_are_refused_before_anything_runs():

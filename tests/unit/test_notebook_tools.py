@@ -303,14 +303,14 @@ def test_contents_cell_and_readme_get_the_same_table(course):
     table = next(c for c in read(folder / "00_start_here.ipynb").cells if c.id == "the-map").source
     rows = [line for line in table.splitlines() if line.startswith("| 0")]
     assert rows == [
-        "| 00 | [Start here](00_start_here.ipynb) | a concept | 1 |",
-        "| 01 | [CQRS](01_cqrs.ipynb) | a concept | 1 |",
-        "| 02 | [Event store](02_event_store.ipynb) | a concept | 2, 5 |",
+        "| 00 | [Start here](00_start_here.ipynb) | 5 min | a concept | 1 |",
+        "| 01 | [CQRS](01_cqrs.ipynb) | 5 min | a concept | 1 |",
+        "| 02 | [Event store](02_event_store.ipynb) | 5 min | a concept | 2, 5 |",
     ]
     readme = (course / "README.md").read_text()
     assert readme.startswith("# Course\n\n<!-- contents:start -->\n") and readme.endswith("<!-- contents:end -->\n\nMore.\n")
     assert "old" not in readme
-    assert "| 02 | [Event store](notebooks/02_event_store.ipynb) | a concept | 2, 5 |" in readme
+    assert "| 02 | [Event store](notebooks/02_event_store.ipynb) | 5 min | a concept | 2, 5 |" in readme
 
 
 def test_a_missing_contents_cell_is_added_before_the_closing_nav(course):
@@ -322,7 +322,7 @@ def test_a_missing_contents_cell_is_added_before_the_closing_nav(course):
 def test_table_cells_escape_pipes(tmp_path):
     write_course(tmp_path, ("00_start_here.ipynb", notebook("00", "Reads | writes", concepts=("a|b",))))
     course = tools.load_course(tmp_path / "notebooks")
-    assert "| [Reads \\| writes](00_start_here.ipynb) | a\\|b |" in tools.contents_table(course)
+    assert "| [Reads \\| writes](00_start_here.ipynb) | 5 min | a\\|b |" in tools.contents_table(course)
 
 
 def test_readme_without_markers_is_left_alone_and_reported(course):
@@ -654,3 +654,36 @@ def test_strict_nbval_passes_on_a_fresh_run_thanks_to_sanitize_and_conftest(tmp_
 
     assert result.returncode == 0, result.stdout[-3000:]
     assert "8 passed" in result.stdout
+
+
+def test_a_saved_progress_bar_shows_where_it_ended_not_its_first_frame():
+    """tqdm's text fallback is its repr at creation (0%); the saved widget state says where it ended."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("rebuild(store, projection, progress=True)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/plain": "order_summary:   0%|          | 0/40 [00:00<?, ?events/s]",
+        runner.WIDGET_VIEW: {"model_id": "box", "version_major": 2, "version_minor": 0}})]
+    nb.cells.append(cell)
+    nb.metadata["widgets"] = {runner.WIDGET_STATE: {"state": {
+        "box": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_b", "IPY_MODEL_c"]}},
+        "a": {"model_name": "HTMLModel", "state": {"value": "order_summary:\u2007100%"}},
+        "b": {"model_name": "FloatProgressModel", "state": {"max": 40.0, "value": 40.0}},
+        "c": {"model_name": "HTMLModel", "state": {"value": "\u200740/40\u2007[00:00&lt;00:00]"}},
+    }}}
+    runner.finish_progress_bars(nb)
+    assert nb.cells[0].outputs[0].data["text/plain"] == "order_summary: 100%|██████████| 40/40 [00:00<00:00]"
+
+
+def test_study_time_counts_prose_code_and_exercises_but_not_solutions_or_nav():
+    """150 words a minute, 6 s a line of code, 10 min a coded exercise, 7 min a discussion; rounded to 5."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        new_markdown_cell("word " * 1500),                                        # 10 min
+        nbformat.v4.new_code_cell("\n".join(["x = 1"] * 100 + ["# a comment"])),  # 10 min
+        new_markdown_cell("### Exercise 1: code\n\n### Exercise 2 (discussion)"),  # 10 + 7 min
+        new_markdown_cell("word " * 3000, metadata={"tags": ["solution"]}),       # the learner writes it
+        new_markdown_cell("word " * 3000, metadata={"tags": ["nav"]}),            # navigation
+    ]
+    assert tools.study_minutes(nb) == 35   # 10 + 10 + 10 + 7 = 37, to the nearest 5
+    nb.cells = nb.cells[:1]
+    assert tools.study_minutes(nb) == 10

@@ -26,7 +26,7 @@ COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONTENTS = "00_start_here.ipynb"
 IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
 ALL_SECTIONS = ("Learning goals", "Exercises", "Summary", "Interview angle")
-SHORT_SECTIONS = ("Learning goals", "Summary")  # for 00 (start here) and 11 (interview prep)
+SHORT_SECTIONS = ("Learning goals", "Summary")  # for 00 (start here) and the last one (interview prep)
 LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 REFRESH = "re-run it with `make notebooks` (or scripts/run_notebooks.py <path>)"
@@ -45,6 +45,9 @@ def title(path: Path) -> str:
 
 def number(path: Path) -> int:
     return int(path.name[:2])
+
+
+LAST = number(next((p for p in COURSE if p.name.endswith("_interview_prep.ipynb")), COURSE[-1]))  # interview prep (last once renumbered)
 
 
 def code_cells(nb) -> list[tuple[int, nbformat.NotebookNode]]:
@@ -180,7 +183,7 @@ def test_nav_cells_link_previous_contents_and_next(path):
 
 @per_notebook
 def test_has_the_course_sections(path):
-    required = SHORT_SECTIONS if number(path) in (0, 11) else ALL_SECTIONS
+    required = SHORT_SECTIONS if number(path) in (0, LAST) else ALL_SECTIONS
     found = headings(load(path))
     missing = [name for name in required if not has_section(found, name)]
     assert not missing, f"{path.name}: add markdown headings for {missing} (found {found})"
@@ -188,8 +191,8 @@ def test_has_the_course_sections(path):
 
 @per_notebook
 def test_lessons_have_at_least_two_solution_cells(path):
-    if not 1 <= number(path) <= 11:
-        pytest.skip("only notebooks 01-11 carry exercises")
+    if not 1 <= number(path) < LAST:
+        pytest.skip("start here and interview prep (the last notebook) carry no exercises")
     solutions = [i for i, c in enumerate(load(path).cells) if "solution" in tags(c)]
     assert len(solutions) >= 2, f"{path.name}: tag at least two exercise answers 'solution' (found cells {solutions})"
 
@@ -254,3 +257,31 @@ def test_dollar_signs_render_as_dollars_in_jupyterlab(path):
         f"{path.name}: markdown cells {[i for i, _ in found]} have dollar signs JupyterLab reads as maths; "
         r"write them as \\$ (two backslashes) or inside `code`"
     )
+
+
+@per_notebook
+def test_every_discussion_exercise_has_a_collapsed_model_answer(path):
+    """A discussion exercise is followed by a markdown `solution` cell holding a model answer in <details>,
+    so the solved notebook has it (collapsed) and the exercise version does not."""
+    cells = load(path).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown" or not re.search(r"^### Exercise \d+ \((?:design )?discussion\)", cell.source, re.M):
+            continue
+        answer = cells[i + 1] if i + 1 < len(cells) else None
+        assert answer is not None and answer.cell_type == "markdown" and "solution" in tags(answer), (
+            f"{path.name}: the discussion exercise in cell {i} needs a model answer right after it "
+            "(a markdown cell tagged 'solution')")
+        assert answer.source.lstrip().startswith("<details>") and "</details>" in answer.source, (
+            f"{path.name}: wrap the model answer in cell {i + 1} in <details><summary>...</summary> ... </details>")
+
+
+def test_the_instructor_guide_covers_every_notebook_and_links_only_real_ones():
+    guide = (NOTEBOOKS / "INSTRUCTOR_GUIDE.md").read_text()
+    targets = {target.split("#")[0] for _, target in LINK.findall(guide) if target.endswith(".ipynb")}
+    missing = sorted(p.name for p in COURSE if p.name not in targets)
+    assert not missing, f"INSTRUCTOR_GUIDE.md says nothing about {missing}"
+    broken = sorted(t for t in targets if not (NOTEBOOKS / t).exists())
+    assert not broken, f"INSTRUCTOR_GUIDE.md links notebooks that do not exist: {broken}"
+    for path in COURSE:
+        assert f"({path.name})" in guide.split("## Notebook by notebook", 1)[1], (
+            f"INSTRUCTOR_GUIDE.md: add a section for {path.name} under 'Notebook by notebook'")

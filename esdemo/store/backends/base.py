@@ -264,6 +264,11 @@ class SqlBackend:
             rows = cur.execute(sql, params).fetchall()
         return self._events(rows)
 
+    def event_by_id(self, event_id: Any) -> RecordedEvent | None:
+        with self.cursor() as cur:
+            rows = cur.execute(f"SELECT {COLUMNS} FROM events WHERE event_id = ?", (self.to_db_uuid(event_id),)).fetchall()
+        return self._events(rows)[0] if rows else None
+
     def stream_version(self, stream_id: str) -> int:
         with self.cursor() as cur:
             return self._stream_version(cur, stream_id)
