@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .store.events import RecordedEvent
+
+if TYPE_CHECKING:
+    from .read.projection import Projection
 
 
 def format_value(value: Any) -> str:
@@ -61,12 +64,6 @@ def events_table(events: Iterable[RecordedEvent], *, columns: Iterable[str] | No
 
 
 # -- 05 · Projections: a read model as a table ------------------------------------------------
-# This section's own imports (each section keeps its imports with it).
-
-from typing import TYPE_CHECKING  # noqa: E402
-
-if TYPE_CHECKING:
-    from .read.projection import Projection
 
 
 def live_rows(projection: Projection) -> list[dict[str, Any]]:
@@ -74,25 +71,14 @@ def live_rows(projection: Projection) -> list[dict[str, Any]]:
 
     A reader's view of a read model: a DuckDB table (:class:`~esdemo.read.sql_views.SqlTable`),
     documents (:class:`~esdemo.read.memory_views.Documents`) or a DataFrame
-    (:class:`~esdemo.read.memory_views.DataFrameTable`). Values keep their types
-    (``Decimal`` stays ``Decimal``).
+    (:class:`~esdemo.read.memory_views.DataFrameTable`); each storage knows how to
+    list its rows (:meth:`~esdemo.read.projection.ViewStorage.rows`). Values keep
+    their types (``Decimal`` stays ``Decimal``).
 
     >>> live_rows(summary)[0]["status"]
     'paid'
     """
-    from .read.memory_views import DataFrameTable, Documents
-    from .read.sql_views import SqlTable
-
-    storage = projection.storage
-    if isinstance(storage, SqlTable):
-        return storage.query(order_by=", ".join(storage.key))
-    if isinstance(storage, Documents):
-        return storage.all()
-    if isinstance(storage, DataFrameTable):
-        frame = storage.frame.reset_index()
-        return [dict(row) for row in frame.to_dict("records")]
-    raise TypeError(f"live_rows reads SqlTable, Documents and DataFrameTable views; {projection.name!r} is kept in "
-                    f"{type(storage).__name__}")
+    return projection.storage.rows()
 
 
 def view_table(rows: Iterable[Mapping[str, Any]], key: str | Iterable[str]) -> pd.DataFrame:

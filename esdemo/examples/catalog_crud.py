@@ -167,6 +167,7 @@ class CrudCatalog:
         return {table: self._con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in ("products", "product_images", "reviews", "sales")}
 
+    # Connection and lifecycle as in catalog.Catalog, on purpose: each version reads on its own, side by side.
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The database connection, to look around with SQL."""

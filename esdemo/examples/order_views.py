@@ -145,6 +145,7 @@ class OrderSummary(Projection):
     """
 
 
+# Much like OrderSummary on purpose: each query gets its own view over the same events (read models duplicate data).
 class CustomerOrders(Projection):
     """Customer Orders: the "my orders" list, only what a list shows, plus when each order last changed."""
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from decimal import Decimal
 from typing import Any
 
@@ -268,5 +266,3 @@ def check_execute(execute: Any) -> Feedback:
     return _ok("it loads, runs the command, and saves with the loaded version; on a conflict it runs the command "
                "again on the reloaded order (so the order was paid only once), lets the order's DomainError through, "
                "and gives up after `attempts` conflicts.")
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its own imports).
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone

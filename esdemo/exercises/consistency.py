@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its own imports).
 import random
 from collections.abc import Callable
 from typing import Any
@@ -229,5 +228,3 @@ def check_high_water_mark(high_water_mark: Callable[[int, set[int]], Any]) -> Fe
                    "position is visible.")
     return _ok("it moves from the checkpoint over visible positions only, stops before the first gap, stays put when "
                "nothing new is visible, and never goes backwards.")
-
-

@@ -16,6 +16,7 @@ from ..examples.catalog import Catalog, Product, UpdateProductPrice
 from ..store.ids import seeded_ids
 from ..store.event_store import EventStore
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
+from .harness import CrashAtWrite
 
 PRICE_EVENTS = ("ProductCreated", "ProductPriceUpdated")
 
@@ -123,34 +124,6 @@ def outbox_exercise_db(products: Mapping[str, Decimal] | None = None) -> duckdb.
     return con
 
 
-class _SimulatedCrash(Exception):
-    """The check pulls the plug between two writes."""
-
-
-class _CrashOnSecondWrite:
-    """Wraps a connection; the second INSERT/UPDATE/DELETE raises, as if the process died right there."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self._con, self.writes = con, 0
-
-    def _count(self, sql: Any) -> None:
-        if isinstance(sql, str) and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-            self.writes += 1
-            if self.writes == 2:
-                raise _SimulatedCrash("the process died between the two writes")
-
-    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        self._count(sql)
-        return self._con.execute(sql, *args, **kwargs)
-
-    def sql(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        self._count(sql)
-        return self._con.sql(sql, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
-
-
 def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         con.begin()
@@ -206,12 +179,12 @@ def check_change_price(change_price: Callable[..., Any]) -> Feedback:
         return _no("the outbox row is not quite right: " + ", ".join(wrong) + ". old_price is the price before the change.")
 
     con = outbox_exercise_db(products)
-    crashing = _CrashOnSecondWrite(con)
+    crashing = CrashAtWrite(con, crash_at=2)
     try:
         change_price(crashing, "mug-3", new)
     except Exception:  # noqa: BLE001  (the crash we caused, or what the learner turned it into)
         pass
-    if crashing.writes < 2:
+    if len(crashing.writes) < 2:
         return _no("the check could not interrupt your function between its two writes: run both statements "
                    "through con.execute(...) on the connection you are given.")
     if _in_transaction(con):
@@ -229,5 +202,3 @@ def check_change_price(change_price: Callable[..., Any]) -> Feedback:
                    "leave both untouched. Do both writes in ONE transaction.")
     return _ok("the price and its event are written together or not at all: after a crash between the two writes "
                "there was neither. A relay can now publish the outbox at leisure.")
-
-

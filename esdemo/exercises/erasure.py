@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 import random
 from typing import Any
 

@@ -171,5 +171,3 @@ def check_find_culprit(find_culprit: Callable[..., Any]) -> Feedback:
                    "return None when there is no disagreement.")
     return _ok(f"found {culprit.type}({culprit.data['amount']}) at version {culprit.version}, the first event the "
                "buggy fold gets wrong, and None for a fold without a bug.")
-
-

@@ -139,5 +139,3 @@ def _give_up_problem(append_with_retry: Callable[..., Any]) -> str | None:
         return (f"when every attempt conflicts, your function raised {exc!r} instead of the last ConflictError: "
                 "re-raise the ConflictError itself (a bare `raise` inside the except block).")
     return "when every attempt conflicts, your function returned normally. After `attempts` tries, re-raise the ConflictError so the caller knows nothing was written."
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its own imports).
 import random
 import uuid
 from collections.abc import Callable
@@ -166,5 +165,3 @@ def check_idempotent_handler(apply_payment: Callable[[dict[str, Any], RecordedEv
                    "<= checkpoint.")
     return _no(f"after all deliveries the view holds revenue={revenue!r}, checkpoint={checkpoint!r}; expected "
                f"revenue={expected}, checkpoint={events[-1].position}.")
-
-

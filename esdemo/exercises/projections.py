@@ -2,62 +2,20 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 import random
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..store.events import RecordedEvent
 from ..examples.orders import Order, payment_of
-from ..store.ids import seeded_ids
-from ..read.projection import Projection, ProjectionError
 from ..read.projection_runner import ProjectionRunner
-from ..write.repository import Repository
 from ..store.event_store import EventStore
+from ..store.events import RecordedEvent
 from ..tables import live_rows
+from ..write.repository import Repository
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
-
-_SKUS_05 = [("BOOK-1", "25.00"), ("MUG-1", "12.00"), ("TEA-3", "8.00"), ("PEN-2", "2.50"), ("LAMP-1", "74.00")]
-
-
-def _shop_05(seed: int, *, created: int, submitted: int, paid: int,
-             currencies: tuple[str, ...] = ("USD",)) -> tuple[EventStore, Repository]:
-    """A fresh store with orders in each status, their events interleaved as in a real shop.
-
-    ``created`` orders stay carts (some empty), ``submitted`` are checked out
-    but unpaid, ``paid`` are paid in one of ``currencies``.
-    """
-    rng = random.Random(seed)
-    store = _fresh_store()
-    orders = Repository(store, Order, id_factory=seeded_ids(seed))
-    ids = [str(rng.randrange(10_000, 99_999) * 10 + n) for n in range(created + submitted + paid)]
-    rng.shuffle(ids)
-    fates = ["created"] * created + ["submitted"] * submitted + ["paid"] * paid
-    rng.shuffle(fates)
-    for order_id in ids:
-        orders.save(Order.create(order_id, customer=f"c-{rng.randrange(1, 9)}"))
-    for order_id, fate in zip(ids, fates):  # items in a second round, so streams interleave in the log
-        if fate == "created" and rng.random() < 0.4:
-            continue                                           # an empty cart
-        order = orders.load(order_id)
-        for _ in range(rng.randrange(1, 4)):
-            sku, price = rng.choice(_SKUS_05)
-            order.add_item(sku, Decimal(price), rng.randrange(1, 4))
-        orders.save(order)
-    for order_id, fate in zip(ids, fates):
-        if fate != "created":
-            order = orders.load(order_id)
-            order.submit(at=datetime(2024, 1, 1, 12, tzinfo=timezone.utc))
-            orders.save(order)
-    for order_id, fate in zip(ids, fates):
-        if fate == "paid":
-            order = orders.load(order_id)
-            order.pay(currency=rng.choice(currencies))
-            orders.save(order)
-    return store, orders
+from .harness import CrashingStore, make_projection, order_shop, run_projection
 
 
 def _statuses(store: EventStore, orders: Repository) -> dict[str, int]:
@@ -69,40 +27,6 @@ def _statuses(store: EventStore, orders: Repository) -> dict[str, int]:
     return counts
 
 
-def _make_projection(cls: Any, what: str) -> Projection | str:
-    """An instance of the learner's projection class, or a hint saying why there is none."""
-    if _not_done(cls) or not isinstance(cls, type):
-        return f"define the class first: class {what}(Projection): ..."
-    if not issubclass(cls, Projection):
-        return f"{what} must extend Projection (class {what}(Projection): ...), so a ProjectionRunner can feed it."
-    try:
-        projection = cls()
-    except TypeError as exc:
-        return f"{what}() failed: {exc}"
-    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-        return f"{what}() raised {type(exc).__name__}: {exc}"
-    return projection
-
-
-def _run_projection(store: EventStore, projection: Projection) -> str | None:
-    """Catch the projection up; None if it worked, else a hint about the handler's error."""
-    try:
-        ProjectionRunner(store, projection).catch_up()
-    except ProjectionError as exc:
-        cause = exc.__cause__
-        where = str(exc).split(":", 1)[0]
-        if isinstance(cause, ValueError) and "already has a row" in str(cause):
-            return (f"{where}: insert() was called for a key that already has a row. insert() is for a new row; "
-                    "read the row with view.get(key) and update() it, or upsert() the whole row.")
-        if isinstance(cause, KeyError):
-            return (f"{where}: the handler read or updated a row that is not there ({cause.args[0] if cause.args else cause}). "
-                    "The first event for a key must create its row: view.get(key) returns None when there is none.")
-        return f"{where}: your handler raised {cause!r}."
-    except Exception as exc:  # noqa: BLE001 - e.g. a storage that refuses the view's name or columns
-        return f"running your projection failed with {type(exc).__name__}: {exc}"
-    return None
-
-
 def check_status_board(StatusBoard: Any) -> Feedback:  # noqa: N803 - the learner's class
     """Exercise 05.1: a projection counting the orders in each status, with one row per status.
 
@@ -111,13 +35,13 @@ def check_status_board(StatusBoard: Any) -> Feedback:  # noqa: N803 - the learne
     and paid, their events interleaved), compares with the write model, then
     pays one more order and checks that the count moves from submitted to paid.
     """
-    projection = _make_projection(StatusBoard, "StatusBoard")
+    projection = make_projection(StatusBoard, "StatusBoard")
     if isinstance(projection, str):
         return _no(projection)
     rng = random.Random(51)
-    store, orders = _shop_05(51, created=rng.randrange(2, 5), submitted=rng.randrange(2, 5), paid=rng.randrange(3, 7))
+    store, orders = order_shop(51, created=rng.randrange(2, 5), submitted=rng.randrange(2, 5), paid=rng.randrange(3, 7))
     expected = _statuses(store, orders)
-    problem = _run_projection(store, projection)
+    problem = run_projection(store, projection)
     if problem:
         return _no(problem)
     rows = live_rows(projection)
@@ -169,49 +93,6 @@ def create_revenue_tables(store: EventStore) -> None:
         cur.execute("INSERT INTO revenue_checkpoint VALUES (0)")
 
 
-class _CrashAtWrite(Exception):
-    """The check pulls the plug on one of the function's writes."""
-
-
-class _CountingCursor:
-    """Wraps a cursor; records INSERT/UPDATE/DELETE statements and raises at write number ``crash_at``."""
-
-    def __init__(self, cur: Any, writes: list[str], crash_at: int | None):
-        self._cur, self._writes, self._crash_at = cur, writes, crash_at
-
-    def _write(self, sql: Any) -> None:
-        if isinstance(sql, str) and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "UPSERT")):
-            self._writes.append(sql)
-            if len(self._writes) == self._crash_at:
-                raise _CrashAtWrite(f"the process died at write {self._crash_at}")
-
-    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        self._write(sql)
-        return self._cur.execute(sql, *args, **kwargs)
-
-    def executemany(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        self._write(sql)
-        return self._cur.executemany(sql, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cur, name)
-
-
-class _WatchedStore:
-    """The real store, except that ``transaction()`` hands out a :class:`_CountingCursor`."""
-
-    def __init__(self, store: EventStore, crash_at: int | None = None):
-        self._store, self.writes, self._crash_at = store, [], crash_at
-
-    @contextmanager
-    def transaction(self) -> Any:
-        with self._store.transaction() as cur:
-            yield _CountingCursor(cur, self.writes, self._crash_at)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 def _revenue_state(store: EventStore) -> tuple[dict[str, Decimal], int]:
     revenue = {currency: amount for currency, amount in store.query("SELECT currency, amount FROM revenue")}
     (checkpoint,) = store.query("SELECT position FROM revenue_checkpoint")[0]
@@ -236,7 +117,7 @@ def _money_05(totals: dict[str, Decimal]) -> str:
 
 def _payments_log(seed: int) -> list[RecordedEvent]:
     """A log with payments in USD, EUR and GBP among other order events, then two late EUR payments."""
-    store, orders = _shop_05(seed, created=2, submitted=2, paid=5, currencies=("USD", "EUR", "GBP"))
+    store, orders = order_shop(seed, created=2, submitted=2, paid=5, currencies=("USD", "EUR", "GBP"))
     for n in range(2):
         order = Order.create(f"late-{seed}-{n}", customer="c-1")
         order.add_item("TEA-3", Decimal("8.00"), n + 1)
@@ -298,7 +179,7 @@ def check_project_revenue(project_revenue: Callable[[EventStore], Any]) -> Feedb
     log = _payments_log(52)
     late = len(log) - 8                                       # the two late orders are the last 8 events
     store = _revenue_store(log[:late])
-    watched = _WatchedStore(store)
+    watched = CrashingStore(store)
     try:
         project_revenue(watched)
     except TypeError as exc:
@@ -328,14 +209,14 @@ def check_project_revenue(project_revenue: Callable[[EventStore], Any]) -> Feedb
     if problem:
         return _no(problem)
     store.close()
-    measured = _WatchedStore(_revenue_store(log))
+    measured = CrashingStore(_revenue_store(log))
     project_revenue(measured)
     writes = len(measured.writes)
     measured.close()
     for crash_at in _crash_points(measured.writes):
         crashed = _revenue_store(log)
         try:
-            project_revenue(_WatchedStore(crashed, crash_at))
+            project_revenue(CrashingStore(crashed, crash_at))
         except Exception:  # noqa: BLE001 - our crash, or what the learner turned it into
             pass
         project_revenue(crashed)                                  # the restart
@@ -355,5 +236,3 @@ def check_project_revenue(project_revenue: Callable[[EventStore], Any]) -> Feedb
         crashed.close()
     return _ok("every payment counted exactly once: on reruns, on new events, and when the process died on a write "
                "to the view or right after it, then restarted. The view and its checkpoint change together or not at all.")
-
-

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 import duckdb
 
 from ..write.domain import default_registry
@@ -16,7 +15,7 @@ from ..read.sql_views import SqlTable
 from ..store.event_store import EventStore
 from ..tables import live_rows
 from .feedback import Feedback, _no, _not_done, _ok
-from .projections import _make_projection, _run_projection, _shop_05
+from .harness import make_projection, order_shop, run_projection
 
 
 class SkuDemand(Projection):
@@ -68,7 +67,7 @@ def check_sku_demand_sql(sql: Any) -> Feedback:
     if "{events}" not in sql:
         return _no("the query must read the log FROM {events} (with the braces): the rebuild replaces {events} with "
                    "the events up to the log's head, so the new table and its checkpoint agree.")
-    store, _ = _shop_05(61, created=4, submitted=3, paid=6)
+    store, _ = order_shop(61, created=4, submitted=3, paid=6)
     projection = SkuDemand()
     rebuild(store, projection)
     per_event = {row["sku"]: (row["units"], row["value"]) for row in live_rows(projection)}
@@ -123,11 +122,11 @@ def check_open_carts(OpenCarts: Any) -> Feedback:  # noqa: N803 - the learner's 
     ``value`` (the cart's total). The check builds it from a shop's whole
     history of its own and compares with the write model.
     """
-    projection = _make_projection(OpenCarts, "OpenCarts")
+    projection = make_projection(OpenCarts, "OpenCarts")
     if isinstance(projection, str):
         return _no(projection)
-    store, orders = _shop_05(62, created=5, submitted=3, paid=4)
-    problem = _run_projection(store, projection)
+    store, orders = order_shop(62, created=5, submitted=3, paid=4)
+    problem = run_projection(store, projection)
     if problem:
         if "OrderPaid" in problem or "OrderSubmitted" in problem:
             problem += (" Once a cart is checked out its row is gone: an OrderPaid needs no case at all (leave it out "
@@ -180,5 +179,3 @@ def check_open_carts(OpenCarts: Any) -> Feedback:  # noqa: N803 - the learner's 
             return _no(f"cart {order_id}: value is {row['value']}, expected {order.total}.")
     return _ok(f"{len(open_ids)} open carts worth {sum((carts[i].total for i in open_ids), Decimal('0'))}, built "
                f"from a history of {store.head()} events that never had this view.")
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 import copy
 import random
 import uuid
@@ -197,5 +196,3 @@ def check_revenue_by_currency(revenue_by_currency: Callable[[list[RecordedEvent]
 
 def _money_dict(totals: dict[str, Any], currencies: list[str]) -> str:
     return "{" + ", ".join(f"{c}: {totals.get(c, '—')}" for c in currencies) + "}"
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from decimal import Decimal
 from typing import Any
 
@@ -152,5 +151,3 @@ def check_account_v2(AccountV2: Any) -> Feedback:  # noqa: N803 - the learner's 
     return _ok(f"the old snapshots were ignored (full replay), largest_deposit is {largest}, AccountV2's own snapshots "
                "work, and the old Account class still loads the same stream with its own snapshots: old and new code "
                "can run side by side during a deploy.")
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from decimal import Decimal
 from typing import Any, Callable
 

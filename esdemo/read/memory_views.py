@@ -177,6 +177,10 @@ class Documents(_MemoryStorage):
         data = self._data()
         return [deep_copy_row(data[key]) for key in sorted(data)]
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Every document of the live view (copies), in key order: the same as :meth:`all`."""
+        return self.all()
+
     def __len__(self) -> int:
         return len(self._data())
 
@@ -217,6 +221,10 @@ class DataFrameTable(_MemoryStorage):
     def frame(self) -> pd.DataFrame:
         """The live view (a copy-on-write copy: changing it does not change the view)."""
         return self._data().copy(deep=False)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row of the live view as a dict, the key column first, in key order (the frame's index)."""
+        return [deep_copy_row(row) for row in self._data().reset_index().to_dict("records")]
 
     def __len__(self) -> int:
         return len(self._data())

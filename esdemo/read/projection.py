@@ -164,6 +164,10 @@ class ViewStorage(ABC):
     def live_target(self) -> Any:
         """The generation readers see now."""
 
+    @abstractmethod
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row of the live view as a dict (a copy), in key order; values keep their types."""
+
     def parked(self, target: Any = None, *, include_replayed: bool = False) -> list[Any]:
         """The :class:`~esdemo.read.failure_policy.ParkedEvent` s of ``target`` (default: live), by position."""
         raise NotImplementedError(f"{type(self).__name__} cannot park events; use FailurePolicy.stop() or retry()")

@@ -258,6 +258,10 @@ class SqlTable(ViewStorage):
             names = [d[0] for d in result.description]
             return [self._values.from_db_row(names, row) for row in result.fetchall()]
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row of the live view, ordered by the key: ``query(order_by=<the key columns>)``."""
+        return self.query(order_by=", ".join(self.key))
+
     # -- helpers ---------------------------------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

@@ -521,18 +521,19 @@ class TimeTravel:
         ``None`` when the event names no cause, or when its cause is not in
         this log. The causation id may be an event id or a position.
         """
-        metadata = self.event(position).metadata or {}
-        cause = metadata.get("causation_id")
+        event = self.event(position)
+        cause = (event.metadata or {}).get("causation_id")
         if cause is None or isinstance(cause, bool):
             return None
         if isinstance(cause, int):
             return cause if 1 <= cause <= self.store.head() else None
-        value = str(cause)
-        if self.store.backend == "duckdb":
-            found = self.store.query("SELECT position FROM events WHERE CAST(event_id AS VARCHAR) = ?", [value])
-        else:
-            found = self.store.query("SELECT position FROM events WHERE event_id = ?", [value])
-        return found[0][0] if found else None
+        if str(cause) == str(event.event_id):
+            return None  # an event that names itself started its conversation: a command from outside caused it
+        try:
+            found = self.store.find_event(str(cause))
+        except ValueError:  # not an event id at all (e.g. a command's name): nothing in this log caused it
+            return None
+        return found.position if found is not None else None
 
     def last_change(self, view: str, key: Any, position: int) -> int | None:
         """The last position at or before ``position`` whose event changed row ``key`` of ``view``; ``None`` if none did.

@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -220,5 +218,3 @@ def build_blue_green_widget(demo: BlueGreenDemo | None = None) -> W.VBox:
     box = panel(controls, result, output)
     box.demo = state["demo"]
     return box
-
-

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -14,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ..examples.order_views import DailyStats, OrderViews
 from ..plots import hourly_orders_chart
-from .lag_explorer import png_bytes
+from .images import chart_image, show_figure
 from .panel import panel
 
 
@@ -100,13 +98,13 @@ def build_day_widget(views: OrderViews, days: Sequence[date], *, start: date | N
                                          description="day", continuous_update=False,
                                          layout=W.Layout(width="36em"))}
     result = W.HTML()
-    chart = W.Image(format="png", layout=W.Layout(max_width="750px"))
+    chart = chart_image()
 
     def show(_change: object = None) -> None:
         box.report = day_report(views, controls["day"].value)
         box.figure = box.report.chart()
         result.value = f"<pre style='margin:0'>{html.escape(box.report.describe())}</pre>"
-        chart.value = png_bytes(box.figure)
+        show_figure(chart, box.figure)
 
     box = panel(controls, result)
     box.children = (*box.children, chart)

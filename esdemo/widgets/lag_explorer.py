@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import html
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
-import io
 from dataclasses import dataclass
 
 import ipywidgets as W
@@ -13,6 +10,7 @@ from matplotlib.figure import Figure
 
 from ..plots import lag_chart
 from ..simulation import LagSimulation, simulate_lag
+from .images import chart_image, show_figure
 from .panel import panel
 
 LAG_BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
@@ -128,7 +126,7 @@ def build_lag_widget(*, write_rate: int = 200, projection_rate: int = 250, batch
         "burst": W.Checkbox(value=burst, description="burst x4 at 20-30 s"),
     }
     result = W.HTML()
-    chart = W.Image(format="png", layout=W.Layout(max_width="750px"))
+    chart = chart_image()
 
     def redraw(_change: object = None) -> None:
         experiment = lag_experiment(controls["write_rate"].value, controls["projection_rate"].value,
@@ -136,7 +134,7 @@ def build_lag_widget(*, write_rate: int = 200, projection_rate: int = 250, batch
                                     batch_overhead_s=batch_overhead_s)
         box.experiment, box.figure = experiment, experiment.chart()
         result.value = f"<pre style='margin:0'>{html.escape(experiment.describe())}</pre>"
-        chart.value = png_bytes(box.figure)
+        show_figure(chart, box.figure)
 
     box = panel(controls, result)
     box.children = (W.HBox([controls["write_rate"], controls["projection_rate"]]),
@@ -146,11 +144,3 @@ def build_lag_widget(*, write_rate: int = 200, projection_rate: int = 250, batch
         control.observe(redraw, names="value")
     redraw()
     return box
-
-
-def png_bytes(figure: Figure) -> bytes:
-    """A figure as PNG bytes, for an ``ipywidgets.Image`` that a widget redraws."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -209,5 +207,3 @@ def build_order_console(console: OrderConsole | None = None) -> W.VBox:
                     result, output)
     box.console = console
     return box
-
-

@@ -210,5 +210,3 @@ def build_price_sync_widget(demo: PriceSyncDemo | None = None) -> W.VBox:
     box = panel(controls, result, output)
     box.demo = demo
     return box
-
-

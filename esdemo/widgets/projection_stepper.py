@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -373,5 +371,3 @@ def build_checkpoint_crash_widget(events: Sequence[RecordedEvent]) -> W.VBox:
     box = panel(controls, result)
     box.children = (controls["strategy"], controls["crash_at"], result)
     return box
-
-

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import ipywidgets as W
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 from .. import interview
 from .panel import panel
 
@@ -105,5 +104,3 @@ def build_decision_guide() -> W.VBox:
     box = panel(controls, result)
     box.children = (W.VBox(list(controls.values())), result)
     return box
-
-

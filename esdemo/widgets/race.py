@@ -85,5 +85,3 @@ def build_race_widget() -> W.VBox:
 
     controls["run"].on_click(on_click)
     return panel(controls, result, output)
-
-

@@ -155,5 +155,3 @@ def build_replay_widget(events: Sequence[RecordedEvent], aggregate_class: type[A
     result.value = replay_html(steps[start - 1])
     output.append_display_data(chart(start))
     return panel(controls, result, output)
-
-

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-
-# This section's own imports (the file is shared; each section keeps its imports with it).
 import statistics
 import time
 from collections.abc import Sequence
@@ -231,5 +229,3 @@ def build_snapshot_widget(*, events: int = 10_050, batch: int = 50, repeat: int 
 
     controls["run"].on_click(on_click)
     return panel(controls, result, output)
-
-

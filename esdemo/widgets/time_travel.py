@@ -190,8 +190,12 @@ def build_time_travel(debugger: TimeTravel, *, start: int | None = None, aggrega
         event = box.moment.event
         if event is None:
             return go(None, "position 0 has no event, so no cause")
-        if "causation_id" not in (event.metadata or {}):
+        cause_id = (event.metadata or {}).get("causation_id")
+        if cause_id is None:
             return go(None, f"the event at {event.position} has no causation_id in its metadata: nothing to jump to")
+        if str(cause_id) == str(event.event_id):
+            return go(None, f"the event at {event.position} started its conversation: a command from outside "
+                            "the log caused it, nothing to jump to")
         found = debugger.cause_of(event.position)
         go(found, f"the cause of {event.position} is not in this log" if found is None else
            f"jumped to the cause of {event.position}: position {found}")

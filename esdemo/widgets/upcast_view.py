@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# This section's own imports (the file is shared; each section keeps its imports with it).
 import dataclasses
 import html
 from collections.abc import Mapping, Sequence
@@ -127,5 +126,3 @@ def build_upcast_widget(events: Sequence[RecordedEvent], registries: Mapping[str
     controls["registry"].observe(show, names="value")
     show()
     return panel(controls, result)
-
-

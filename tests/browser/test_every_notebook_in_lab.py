@@ -21,8 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_harness import (  # noqa: E402
-    LabServer, skip_unless_chromium, click_menu, code_cells, copy_notebooks, launch_chromium, quiet_settings,
-    wait_for_kernel, wait_until_every_cell_ran,
+    click_menu, code_cells, skip_unless_chromium, wait_for_kernel, wait_until_every_cell_ran,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,27 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 skip_unless_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    base = tmp_path_factory.mktemp("lab-all")
-    root = copy_notebooks(ROOT / "notebooks", base / "notebooks")
-    server = LabServer(root, base / "state")
-    quiet_settings(server.state_dir / "settings")
-    with server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory):
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path_factory.mktemp("chromium-profile"))
-        try:
-            yield context
-        finally:
-            context.close()
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.mark.parametrize("name", COURSE)

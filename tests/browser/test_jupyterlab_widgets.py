@@ -30,13 +30,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_harness import (  # noqa: E402
-    LabServer,
-    skip_unless_chromium,
     click_menu,
     code_cells,
-    copy_notebooks,
-    launch_chromium,
-    quiet_settings,
+    skip_unless_chromium,
     wait_for_kernel,
     wait_until_every_cell_ran,
 )
@@ -51,34 +47,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 skip_unless_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab over a copy of notebooks/, stopped (with its kernels) whatever happens."""
-    if not (ROOT / "notebooks" / NOTEBOOK).is_file():
-        pytest.fail(f"notebooks/{NOTEBOOK} is missing: the browser test drives its replay widget")
-    base = tmp_path_factory.mktemp("lab")
-    root = copy_notebooks(ROOT / "notebooks", base / "notebooks")
-    server = LabServer(root, base / "state")
-    quiet_settings(server.state_dir / "settings")
-    with server:
-        yield server
-
-
-@pytest.fixture
-def page(lab, tmp_path):
-    """A page in a fresh headless Chromium profile; the browser is closed (killed with the driver) afterwards."""
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "chromium-profile")
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
+from playwright.sync_api import expect  # noqa: E402
 
 
 def test_replay_slider_of_notebook_02_changes_the_state_shown(lab, page):
+    if not (lab.root / NOTEBOOK).is_file():
+        pytest.fail(f"notebooks/{NOTEBOOK} is missing: the browser test drives its replay widget")
     page.set_default_timeout(60_000)
     try:
         page.goto(lab.page_url(NOTEBOOK))

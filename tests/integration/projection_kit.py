@@ -67,13 +67,7 @@ def fill(store, streams: int = 3, per_stream: int = 4, start: int = 0) -> None:
 
 def rows_of(projection) -> list[dict]:
     """The live rows of a Tally, whatever its storage, sorted by stream."""
-    storage = projection.storage
-    if isinstance(storage, SqlTable):
-        return storage.query(order_by="stream_id")
-    if isinstance(storage, Documents):
-        return storage.all()
-    frame = storage.frame.reset_index()
-    return [dict(row) for row in frame.to_dict("records")]
+    return projection.storage.rows()
 
 
 def expected_rows(store) -> list[dict]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from catalog_kit import PRODUCTS
 
 from esdemo import DomainError, EventStore, FakeClock, StoreClosedError, seeded_ids
 from esdemo.examples.catalog import Catalog, Product, ProductNotFoundError, UpdateProductPrice
@@ -14,12 +15,6 @@ from esdemo.examples.catalog_crud import CrudCatalog
 from esdemo.examples.catalog_views import CatalogViews
 
 START = datetime(2024, 3, 1, 9, tzinfo=timezone.utc)
-PRODUCTS = [
-    Product("p-1", "Desk Lamp", "A desk lamp", Decimal("40.00"), inventory=10, thumbnail="lamp.png",
-            images=("lamp-1.png", "lamp-2.png")),
-    Product("p-2", "Floor Lamp", "A tall lamp", Decimal("90.00"), inventory=2, thumbnail="floor.png"),
-    Product("p-3", "Notebook", "Squared paper", Decimal("4.50"), inventory=100, thumbnail="book.png"),
-]
 REVIEWS = [("p-1", "ann", 5, "bright"), ("p-3", "cy", 3, "thin paper"), ("p-1", "bob", 4, "fine")]
 # (what, args): one history, run against both the CRUD catalog and the CQRS write side
 HISTORY = [("sell", ("p-1", 3)), ("price", ("p-1", Decimal("35.00"))), ("sell", ("p-1", 1)), ("sell", ("p-2", 2)),

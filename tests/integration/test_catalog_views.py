@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from catalog_kit import PRODUCTS
 
 from esdemo import EventStore, FakeClock, seeded_ids
 from esdemo.examples.catalog import Catalog, Product, UpdateProductPrice
@@ -15,12 +16,6 @@ from esdemo.read.memory_views import DataFrameTable, Documents
 from esdemo.read.rebuild import rebuild
 from esdemo.read.sql_views import SqlTable
 
-PRODUCTS = [
-    Product("p-1", "Desk Lamp", "A desk lamp", Decimal("40.00"), inventory=10, thumbnail="lamp.png",
-            images=("lamp-1.png", "lamp-2.png")),
-    Product("p-2", "Floor Lamp", "A tall lamp", Decimal("90.00"), inventory=2, thumbnail="floor.png"),
-    Product("p-3", "Notebook", "Squared paper", Decimal("4.50"), inventory=100, thumbnail="book.png"),
-]
 REVIEWS = [("p-1", "ann", 5, "bright"), ("p-1", "bob", 4, "fine"), ("p-3", "cy", 3, "thin paper")]
 
 

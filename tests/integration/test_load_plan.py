@@ -21,21 +21,6 @@ def grow(accounts: Repository, account: Account, deposits: int) -> Account:
     return account
 
 
-@pytest.fixture
-def reads(store, monkeypatch):
-    """(from_version, events returned) for every store.read during the test."""
-    calls = []
-    original = store.read
-
-    def spy(stream_id, from_version=1, **kwargs):
-        events = original(stream_id, from_version, **kwargs)
-        calls.append((from_version, len(events)))
-        return events
-
-    monkeypatch.setattr(store, "read", spy)
-    return calls
-
-
 def test_the_seeds_example(store):
     accounts = Repository(store, Account, snapshot_every=1000)
     account = grow(accounts, Account.open("123", owner="Ada"), 999)  # events 1..1000, snapshot at 1000

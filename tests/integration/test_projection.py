@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from projection_kit import STORAGES, Tally, expected_rows, fill, make_storage, rows_of
+from projection_kit import Tally, expected_rows, fill, make_storage, rows_of
 
 from esdemo import EventStore, NewEvent
 from esdemo.read.memory_views import DataFrameTable, Documents
@@ -16,12 +16,6 @@ from esdemo.read.projection import Projection, ProjectionConflictError, Projecti
 from esdemo.read.projection_runner import ProjectionRunner
 from esdemo.read.sql_views import SqlTable
 
-
-
-@pytest.fixture(params=STORAGES)
-def kind(request) -> str:
-    """Where the view lives: a SQL table, a dict of documents, or a DataFrame."""
-    return request.param
 
 
 def test_catch_up_applies_every_event_once_and_moves_the_checkpoint_to_the_head(store, kind):
@@ -204,6 +198,39 @@ def test_a_projection_without_a_name_or_storage_is_refused():
         Nameless()
     with pytest.raises(TypeError, match="ViewStorage"):
         Tally(storage={"not": "a storage"})
+
+
+def test_rows_lists_the_live_view_in_key_order_as_copies(store, kind):
+    for stream_id in ["zeta", "alpha", "mid"]:                 # created in an order that is not the key order
+        store.append(stream_id, [NewEvent("Added", {"n": Decimal("1.50")})], expected_version=0)
+    projection = Tally(make_storage(kind))
+    runner = ProjectionRunner(store, projection)
+    assert projection.storage.rows() == []
+    runner.catch_up()
+    rows = projection.storage.rows()
+    assert [row["stream_id"] for row in rows] == ["alpha", "mid", "zeta"]
+    assert rows == expected_rows(store) and list(rows[0])[0] == "stream_id"
+    rows[0]["events"] = 99                                     # a reader's copy: the view does not change
+    assert projection.storage.rows() == expected_rows(store)
+
+
+def test_an_unattached_sql_view_says_how_to_attach_it_when_asked_for_rows():
+    with pytest.raises(ProjectionError, match="not attached"):
+        SqlTable(key="k", columns={"k": "VARCHAR"}).rows()
+
+
+@pytest.mark.parametrize("memory_kind", ["documents", "dataframe"])
+def test_rows_of_a_memory_view_copy_the_lists_in_it(store, memory_kind):
+    storage = Documents(key="stream_id") if memory_kind == "documents" else DataFrameTable("stream_id", ["stream_id", "tags"])
+    storage.attach(store, "tags")
+    with storage.batch() as batch:
+        batch.rows.insert({"stream_id": "q", "tags": ["b"]})
+        batch.rows.insert({"stream_id": "p", "tags": ["a"]})
+        batch.position = 1
+    rows = storage.rows()
+    assert rows == [{"stream_id": "p", "tags": ["a"]}, {"stream_id": "q", "tags": ["b"]}]
+    rows[0]["tags"].append("x")
+    assert storage.rows()[0]["tags"] == ["a"]
 
 
 @pytest.mark.parametrize("memory_kind", ["documents", "dataframe"])

@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from projection_kit import COLUMNS, STORAGES, Tally, expected_rows, fill, make_storage, rows_of
+from projection_kit import COLUMNS, Tally, expected_rows, fill, make_storage, rows_of
 
 from esdemo import NewEvent
 from esdemo.read.projection import ProjectionError
@@ -21,11 +21,6 @@ TALLY_SQL = """
            arg_max(recorded_at, position) AS last_at
     FROM {events} WHERE type = 'Added' GROUP BY stream_id
 """
-
-
-@pytest.fixture(params=STORAGES)
-def kind(request) -> str:
-    return request.param
 
 
 def tables(store) -> set[str]:
@@ -164,7 +159,6 @@ def test_set_based_rebuild_refuses_what_it_cannot_do(store):
     assert projection.storage.live_target == "tally_1" and "tally_2" not in tables(store)
 
 
-@pytest.mark.parametrize("kind", STORAGES)
 def test_readers_see_the_old_view_while_a_rebuild_is_paused_inside_a_batch(kind):
     """DuckDB lets readers and a writer work at once (MVCC): a reader mid-rebuild sees the complete old view.
     (SQLite's single connection would make the reader wait for the batch instead.)"""

@@ -28,7 +28,8 @@ def test_each_step_holds_the_state_a_load_at_that_version_gives(january, backend
         assert [s.step for s in steps] == list(range(1, len(january) + 1))
         for step in steps:
             loaded = accounts.load("123", at_version=step.step)
-            assert step.state == {"owner": loaded.owner, "balance": loaded.balance, "is_open": loaded.is_open}
+            assert step.state == {"owner": loaded.owner, "balance": loaded.balance, "is_open": loaded.is_open,
+                                  "carried_to": loaded.carried_to}
             assert step.event == january[step.step - 1] and step.total == len(january)
 
 
@@ -36,7 +37,7 @@ def test_replay_to_the_seeds_third_event_gives_150(january):
     step = replay_to(january, 3)
     assert (step.step, step.total, step.event.type, step.state["balance"]) == (3, 8, "MoneyWithdrawn", Decimal("150"))
     assert step.describe() == ("step 3 of 8 · 2024-01-03 14:15 · MoneyWithdrawn(amount=50.00) → "
-                               "owner Ada Lovelace · balance 150.00 · is_open True")
+                               "owner Ada Lovelace · balance 150.00 · is_open True · carried_to None")
 
 
 def test_replay_to_uses_only_the_events_up_to_the_step(january):
