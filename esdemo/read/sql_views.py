@@ -251,12 +251,12 @@ class SqlTable(ViewStorage):
     def query(self, where: str = "", params: list[Any] | tuple[Any, ...] = (), *, order_by: str | None = None,
               limit: int | None = None) -> list[dict[str, Any]]:
         """Rows of the live view as dicts, with typed values: ``query("customer_id = ?", ["c-1"], order_by="order_id")``."""
-        sql = f"SELECT * FROM {self._name}" + (f" WHERE {where}" if where else "")
+        names = list(self.columns)
+        sql = f"SELECT {', '.join(names)} FROM {self._name}" + (f" WHERE {where}" if where else "")
         sql += (f" ORDER BY {order_by}" if order_by else "") + (f" LIMIT {int(limit)}" if limit is not None else "")
-        with self._transaction() as cur:
-            result = cur.execute(sql, [self._values.to_db_param(p) for p in params])
-            names = [d[0] for d in result.description]
-            return [self._values.from_db_row(names, row) for row in result.fetchall()]
+        # a plain read (the store's read-only door): it takes no write lock, so it never waits for a writer
+        found = self._read(sql, [self._values.to_db_param(p) for p in params])
+        return [self._values.from_db_row(names, row) for row in found]
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row of the live view, ordered by the key: ``query(order_by=<the key columns>)``."""
