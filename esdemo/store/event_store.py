@@ -14,6 +14,7 @@ bad input raises a clear ``ValueError``/``TypeError`` and nothing is written.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,9 @@ from .errors import StoreClosedError
 from .events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
 from .serialization import dumps
 from .subscription import Handler, Subscription
+
+
+_INSERTS_EVENTS = re.compile(r'(?is)^\s*(with\b.*?\)\s*)?insert\s+into\s+(?:"?main"?\.)?"?events"?\s')
 
 
 class EventStore:
@@ -134,6 +138,23 @@ class EventStore:
         self._appended_now()
         return head
 
+    def bulk_load(self, insert_sql: str, params: Any = ()) -> int:
+        """Generate a history in the database itself: one ``INSERT INTO events ...`` statement, all or nothing.
+
+        For benchmarks and sample data (a million synthetic events in seconds,
+        where ``append`` would take minutes). Every other door refuses writes to
+        ``events``; this one runs the statement as the log's writer, then checks
+        that the new rows continue the log exactly (positions ``head() + 1``
+        onwards without holes, each stream's versions continuing in position
+        order), sets ``streams`` from them, and commits. Returns the new head.
+        """
+        if not isinstance(insert_sql, str) or not _INSERTS_EVENTS.match(insert_sql):
+            raise ValueError("bulk_load takes one INSERT INTO events ... statement (a WITH ... before it is fine)")
+        self._check_open()
+        head = self._backend.bulk_load(insert_sql, params)
+        self._appended_now()
+        return head
+
     def read(self, stream_id: str, from_version: int = 1, *, to_version: int | None = None) -> list[RecordedEvent]:
         """The events of one stream, in version order, from ``from_version`` (to ``to_version``, inclusive)."""
         _check_stream_id(stream_id)
@@ -169,24 +190,23 @@ class EventStore:
 
     # -- SQL access for teaching and set-based work -------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Run one read-only SQL statement outside any write transaction; returns its rows.
+        """Run read-only SQL outside any write transaction; returns its rows.
 
         For the store's neighbours that read their own tables (snapshots, read
-        models). To change those tables, use :meth:`transaction`.
+        models). It is read-only for real: a statement that writes raises
+        :class:`~esdemo.store.errors.ReadOnlyQueryError` and changes nothing.
+        To change those tables, use :meth:`transaction`.
         """
         self._check_open()
-        with self._backend.cursor() as cur:
-            return cur.execute(sql, list(params)).fetchall()
+        return self._backend.query(sql, list(params))[1]
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> Any:
-        """Run read-only SQL against the store's tables; returns a pandas DataFrame."""
+        """Run read-only SQL against the store's tables; returns a pandas DataFrame (writes are refused, as in :meth:`query`)."""
         self._check_open()
         import pandas as pd
 
-        with self._backend.cursor() as cur:
-            result = cur.execute(query, list(params))
-            columns = [d[0] for d in result.description]
-            return pd.DataFrame(result.fetchall(), columns=columns)
+        columns, rows = self._backend.query(query, list(params))
+        return pd.DataFrame(rows, columns=columns)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -198,7 +218,9 @@ class EventStore:
                 cur.execute("UPDATE order_summary SET status = 'paid' WHERE order_id = ?", [order_id])
                 cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, name])
 
-        Events themselves are only ever written by :meth:`append`.
+        Events themselves are only ever written by :meth:`append`: a statement
+        that would change ``events`` or ``streams`` (or the guards around them)
+        raises :class:`~esdemo.store.errors.ImmutableEventsError`.
         """
         self._check_open()
         with self._backend.transaction() as cur:
@@ -206,7 +228,12 @@ class EventStore:
 
     @property
     def connection(self) -> Any:
-        """The underlying DB-API connection (a per-thread DuckDB cursor, or the sqlite3 connection)."""
+        """The underlying DB-API connection (a per-thread DuckDB cursor, or the sqlite3 connection).
+
+        Each statement commits on its own. Like every door, it leaves the log
+        alone: writes to ``events``/``streams`` raise
+        :class:`~esdemo.store.errors.ImmutableEventsError`.
+        """
         self._check_open()
         return self._backend.connection
 

@@ -54,6 +54,7 @@ class SqlBackend:
     begin_write = "BEGIN TRANSACTION"
     retryable: tuple[type[BaseException], ...] = ()
     max_attempts = 100
+    write_tag = ""   # appended to the append path's writes to the log (SQLite: see GuardedConnection)
 
     # -- supplied by subclasses ------------------------------------------------
     @contextmanager
@@ -99,9 +100,11 @@ class SqlBackend:
                     ]
                     self.insert_events(cur, rows)
                     if current:
-                        cur.execute("UPDATE streams SET version = ? WHERE stream_id = ?", (current + len(rows), stream_id))
+                        cur.execute("UPDATE streams SET version = ? WHERE stream_id = ?" + self.write_tag,
+                                    (current + len(rows), stream_id))
                     else:
-                        cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)", (stream_id, len(rows)))
+                        cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)" + self.write_tag,
+                                    (stream_id, len(rows)))
                     cur.execute("COMMIT")
                     self._committed(head + len(rows))
                     return AppendResult(version=current + len(rows), position=head + len(rows))
@@ -227,6 +230,46 @@ class SqlBackend:
             finally:
                 self._forget_head()
         return events[-1][0]
+
+    def bulk_load(self, insert_sql: str, params: Any) -> int:
+        """Run one ``INSERT INTO events ...`` as the log's writer, check it continued the log, set ``streams``."""
+        with self.cursor() as cur:
+            cur.execute(self.begin_write)
+            try:
+                head = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+                try:
+                    cur.execute(insert_sql, params)
+                except self.retryable as exc:
+                    raise EventStoreError(
+                        f"Cannot bulk-load: the rows clash with stored events ({exc}). They must be new events "
+                        "(new ids) continuing the log: positions from head + 1, each stream's versions continuing."
+                    ) from exc
+                count, low, high = cur.execute(
+                    "SELECT count(*), min(position), max(position) FROM events WHERE position > ?", (head,)).fetchone()
+                if count and (low != head + 1 or high != head + count):
+                    raise EventStoreError(
+                        f"Cannot bulk-load: the new rows hold positions {low}..{high} ({count} rows) after head {head}. "
+                        "They must continue the log without holes, from head + 1.")
+                jump = cur.execute(
+                    "SELECT n.stream_id, n.version, n.position FROM (SELECT stream_id, version, position, "
+                    "row_number() OVER (PARTITION BY stream_id ORDER BY position) AS k FROM events WHERE position > ?) AS n "
+                    "LEFT JOIN streams AS s ON s.stream_id = n.stream_id "
+                    "WHERE n.version <> coalesce(s.version, 0) + n.k ORDER BY n.position LIMIT 1", (head,)).fetchone()
+                if jump is not None:
+                    raise EventStoreError(
+                        f"Cannot bulk-load: {jump[0]!r} gets version {jump[1]} at position {jump[2]}, which does not "
+                        "continue that stream's versions (each stream counts 1, 2, 3, ... in position order).")
+                versions = cur.execute(
+                    "SELECT stream_id, max(version) FROM events WHERE position > ? GROUP BY stream_id", (head,)).fetchall()
+                if versions:
+                    self.upsert_streams(cur, versions)
+                cur.execute("COMMIT")
+            except BaseException:
+                _rollback(cur)
+                raise
+            finally:
+                self._forget_head()
+        return head + count
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
