@@ -43,7 +43,10 @@ class EventStore:
     >>> store = EventStore(backend="sqlite")      # the row-store backend
 
     ``clock`` is a callable returning an aware ``datetime``; it is asked once
-    per append and stamps every event of that append. Pass a
+    per append, inside the append's transaction, and stamps every event of
+    that append, except that a stamp is never earlier than the stamp of the
+    event before it: ``recorded_at`` never decreases in position order, so
+    "what was recorded by t" is always a prefix of the log. Pass a
     :class:`~esdemo.store.clock.FakeClock` for reproducible timestamps.
 
     One store object may be shared by several threads. Use it as a context
@@ -96,12 +99,15 @@ class EventStore:
             current = self._backend.stream_version(stream_id)
             check_expected(stream_id, expected_version, current)
             return AppendResult(version=current, position=self._backend.stream_position(stream_id))
+        result = self._backend.append(stream_id, encoded, expected_version, self._read_clock)
+        self._appended_now()
+        return result
+
+    def _read_clock(self) -> datetime:
         now = self._clock()
         if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
             raise ValueError(f"the store's clock must return a timezone-aware datetime, it returned {now!r}")
-        result = self._backend.append(stream_id, encoded, expected_version, now)
-        self._appended_now()
-        return result
+        return now
 
     def restore(self, events: Sequence[RecordedEvent]) -> int:
         """Load exported events (e.g. from ``read_all()`` of another store) as they were.
@@ -128,6 +134,11 @@ class EventStore:
             when = event.recorded_at
             if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
                 raise ValueError(f"events[{index}].recorded_at must be a timezone-aware datetime, got {when!r}")
+            if index and when < events[index - 1].recorded_at:
+                raise ValueError(
+                    f"events[{index}] was recorded at {when.isoformat()}, before events[{index - 1}] "
+                    f"({events[index - 1].recorded_at.isoformat()}); in a log, time never goes back in position order"
+                )
             rows.append((event.position, event.stream_id, event.version, event.type, event.schema_version,
                          dumps(event.data, f"events[{index}].data"), dumps(event.metadata, f"events[{index}].metadata"),
                          event.event_id, when))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -85,15 +85,19 @@ class SqlBackend:
         raise NotImplementedError
 
     # -- writing -----------------------------------------------------------------
-    def append(self, stream_id: str, events: Sequence[Encoded], expected: object, now: datetime) -> AppendResult:
+    def append(self, stream_id: str, events: Sequence[Encoded], expected: object,
+               now: Callable[[], datetime]) -> AppendResult:
         """Append ``events`` atomically; see the module docstring for how."""
-        recorded_at = self.to_db_time(now)
+        clock_time: datetime | None = None
         for attempt in range(self.max_attempts):
             with self.cursor() as cur:
                 cur.execute(self.begin_write)
                 try:
-                    current, head = self._version_and_head(cur, stream_id)
+                    current, head, head_time = self._version_and_head(cur, stream_id)
+                    if clock_time is None:
+                        clock_time = now()   # asked once per append (conflict or not), inside its first transaction
                     check_expected(stream_id, expected, current)
+                    recorded_at = self.to_db_time(_not_before(clock_time, head_time and self.from_db_time(head_time)))
                     rows = [
                         (head + i, stream_id, current + i, type_, schema, data, meta, self.to_db_uuid(eid), recorded_at)
                         for i, (eid, type_, schema, data, meta) in enumerate(events, start=1)
@@ -130,13 +134,14 @@ class SqlBackend:
             "committing first. Reduce the number of concurrent writers, or retry later."
         )
 
-    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int]:
-        """The stream's version and the log's last position, read inside the append's transaction."""
-        current, head = cur.execute(
+    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int, Any]:
+        """The stream's version, the log's last position and that event's stamp, read inside the append's transaction."""
+        current, head, head_time = cur.execute(
             "SELECT (SELECT version FROM streams WHERE stream_id = ?), "
-            "(SELECT coalesce(max(position), 0) FROM events)", (stream_id,)
+            "(SELECT coalesce(max(position), 0) FROM events), "
+            "(SELECT recorded_at FROM events WHERE position = (SELECT max(position) FROM events))", (stream_id,)
         ).fetchall()[0]   # fetchall: a result left open blocks DuckDB's register() in insert_events
-        return current or 0, head
+        return current or 0, head, head_time
 
     def _committed(self, head: int) -> None:
         """An append committed up to position ``head`` (a backend may remember it)."""
@@ -208,6 +213,13 @@ class SqlBackend:
                         f"Cannot restore: the export starts at position {events[0][0]} but this store's head is "
                         f"{head}. Restore into an empty store, or an export that continues this one."
                     )
+                if head:
+                    (head_time,) = cur.execute("SELECT recorded_at FROM events WHERE position = ?", (head,)).fetchone()
+                    if events[0][8] < self.from_db_time(head_time):
+                        raise EventStoreError(
+                            f"Cannot restore: the export's first event was recorded at {events[0][8].isoformat()}, "
+                            f"before this store's last event ({self.from_db_time(head_time).isoformat()}). Time in "
+                            "the log never goes back: restore into an empty store, or an export that continues this one.")
                 known = dict(cur.execute("SELECT stream_id, version FROM streams").fetchall())
                 last: dict[str, int] = {}
                 for row in events:
@@ -340,6 +352,18 @@ class SqlBackend:
             RecordedEvent(row[0], row[1], row[2], row[3], row[4], data, meta, uuid_of(row[7]), time_of(row[8]))
             for row, data, meta in zip(rows, datas, metas)
         ]
+
+
+def _not_before(clock_time: datetime, head_time: datetime | None) -> datetime:
+    """The stamp of an append: the clock's reading, but never earlier than the event before it.
+
+    Time in the log is then non-decreasing in position order, within a stream
+    and across streams, whatever the clocks of racing writers said (a writer
+    that read its clock first may commit second).
+    """
+    if head_time is not None and head_time > clock_time:
+        return head_time
+    return clock_time
 
 
 def _rollback(cur: Any) -> None:

@@ -14,7 +14,7 @@ data_json, metadata_json)``; stored rows come back as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -35,8 +35,12 @@ class Backend(Protocol):
     path: str
     """Where the data lives (a file path, or ``":memory:"``)."""
 
-    def append(self, stream_id: str, events: Sequence[Encoded], expected: object, now: datetime) -> AppendResult:
-        """Append all of ``events`` to the stream, or none: check ``expected``, number, insert, commit; a retry of the same ids answers as the first time."""
+    def append(self, stream_id: str, events: Sequence[Encoded], expected: object,
+               now: Callable[[], datetime]) -> AppendResult:
+        """Append all of ``events`` to the stream, or none: check ``expected``, number, stamp, insert, commit; a retry of the same ids answers as the first time.
+
+        ``now()`` is called once, inside the transaction; the stamp is ``max(now(), the head event's stamp)``.
+        """
 
     def restore(self, events: Sequence[tuple]) -> int:
         """Write exported rows back with their own positions, versions, ids and times, all or nothing; return the new head."""

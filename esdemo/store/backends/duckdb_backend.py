@@ -283,12 +283,16 @@ class DuckDBBackend(SqlBackend):
             finally:
                 cur.unregister("esdemo_new_events")
 
-    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int]:
+    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int, Any]:
         head = self._head
         if head is None:
             return super()._version_and_head(cur, stream_id)
-        rows = cur.execute("SELECT version FROM streams WHERE stream_id = ?", (stream_id,)).fetchall()
-        return (rows[0][0] if rows else 0), head
+        # With a stale hint the head row read here is not the last one, but then the INSERT collides on
+        # the primary key and the append retries with the head read afresh: a commit always saw the true head.
+        version, head_time = cur.execute(
+            "SELECT (SELECT version FROM streams WHERE stream_id = ?), (SELECT recorded_at FROM events WHERE position = ?)",
+            (stream_id, head)).fetchall()[0]
+        return version or 0, head, head_time
 
     def _committed(self, head: int) -> None:
         with self._head_lock:
