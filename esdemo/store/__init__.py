@@ -21,10 +21,14 @@ from .errors import (
     ConflictError,
     DuplicateEventError,
     EventStoreError,
+    ImmutableEventsError,
+    ReadOnlyQueryError,
     SerializationError,
     StillRunningError,
     StoreClosedError,
+    StoreFileError,
     StoreLockedError,
+    ValueOutOfRangeError,
 )
 from .event_store import EventStore
 from .events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -42,13 +46,17 @@ __all__ = [
     "EventStoreError",
     "ExpectedVersion",
     "FakeClock",
+    "ImmutableEventsError",
     "NewEvent",
+    "ReadOnlyQueryError",
     "RecordedEvent",
     "SerializationError",
     "StillRunningError",
     "StoreClosedError",
+    "StoreFileError",
     "StoreLockedError",
     "Subscription",
+    "ValueOutOfRangeError",
     "seeded_ids",
     "utc_now",
 ]

@@ -28,6 +28,10 @@ no authorizer hook, so the guard has two parts:
   ``SET search_path`` (which would point the store's SQL at other tables)
   are refused outright.
 
+DuckDB's automatic extension install and load are off on the database (so on
+every cursor): the store never reaches the network. Paths are checked before
+DuckDB touches them (see :mod:`.store_files`).
+
 Refusals are :class:`~esdemo.store.errors.ImmutableEventsError` and
 :class:`~esdemo.store.errors.ReadOnlyQueryError`.
 """
@@ -47,9 +51,17 @@ from typing import Any
 
 import duckdb
 
-from ..errors import ImmutableEventsError, ReadOnlyQueryError, StoreLockedError
+from ..errors import EventStoreError, ImmutableEventsError, ReadOnlyQueryError, StoreLockedError
 from .base import SqlBackend
 from .sqlite_backend import immutable_message, read_only_message
+from .store_files import check_path, check_tables, open_failed, remove_empty_file
+
+# The store never reaches the network: DuckDB would otherwise download and load extensions it thinks a
+# statement needs (opening a SQLite file fetches the sqlite extension). Off for the database, so for every
+# cursor the store hands out; the doors refuse to switch them back on.
+NO_NETWORK = (("autoinstall_known_extensions", False), ("autoload_known_extensions", False))
+_NETWORK_SETTING = re.compile(r"(?is)^\s*(set|pragma)\s+(global\s+|session\s+)?(autoinstall_known_extensions|"
+                              r"autoload_known_extensions)\b")
 
 # The log writer's token: set only around this backend's own append/restore, on that connection.
 _WRITER_VARIABLE = "esdemo_log_writer"
@@ -138,11 +150,26 @@ class DuckDBBackend(SqlBackend):
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        if check_path(self.path, "duckdb") == "empty":
+            remove_empty_file(self.path)   # a 0-byte file is an empty store, as on SQLite
         try:
-            self._con = duckdb.connect(self.path)
+            self._con = duckdb.connect(self.path, config=dict(NO_NETWORK))
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(_locked_message(self.path, str(exc))) from exc
+            raise open_failed(self.path, "duckdb", exc) from exc
+        except duckdb.Error as exc:
+            raise open_failed(self.path, "duckdb", exc) from exc
+        try:
+            found: dict[str, list[str]] = {}
+            for table, column in self._con.execute(
+                    "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                    "AND schema_name = 'main' AND table_name IN ('events', 'streams') "
+                    "ORDER BY table_name, column_index").fetchall():
+                found.setdefault(table, []).append(column)
+            check_tables(self.path, found)   # another application's events: refused before anything is added
+        except BaseException:
+            self._con.close()
             raise
         self._local = threading.local()
         # The log's last position, remembered after each append: max(position) is a scan of the whole
@@ -194,6 +221,11 @@ class DuckDBBackend(SqlBackend):
         """Run ``run()`` (which executes ``sql`` on ``cur``) as a write door must: the log left alone."""
         statements = _statements(sql)
         for statement in statements:
+            if _NETWORK_SETTING.match(statement.query):
+                raise EventStoreError(
+                    f"{' '.join(statement.query.split())[:80]!r} is refused: the store never reaches the network, "
+                    "so DuckDB's automatic extension install and load stay off. INSTALL and LOAD an extension "
+                    "explicitly if you need one (from a local file, e.g. INSTALL 'path/to/ext.duckdb_extension').")
             if statement.type == duckdb.StatementType.SET and _REPOINTS.match(statement.query):
                 raise ImmutableEventsError(immutable_message(
                     f"{' '.join(statement.query.split())[:60]!r} (it would point the store's SQL at other tables)"))

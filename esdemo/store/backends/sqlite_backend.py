@@ -3,7 +3,8 @@
 SQLite has one writer at a time per database file: ``BEGIN IMMEDIATE``
 takes the write lock up front, so concurrent appends queue instead of
 colliding, across threads and processes alike. A single connection, guarded
-by a lock, serves every thread of this process.
+by a lock, serves every thread of this process. A path is checked before
+SQLite touches it (see :mod:`.store_files`): a 0-byte file is an empty store.
 
 Why the log cannot be rewritten through any door (``query``, ``sql``,
 ``transaction``, ``connection``): triggers alone are not enough on SQLite
@@ -42,8 +43,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImmutableEventsError, ReadOnlyQueryError
+from ..errors import ImmutableEventsError, ReadOnlyQueryError, StoreLockedError
 from .base import SqlBackend
+from .store_files import check_path, check_tables, open_failed
 
 PROTECTED = ("events", "streams")
 _TAG = f" -- esdemo log writer {secrets.token_hex(16)}"   # see the module docstring
@@ -258,13 +260,27 @@ class SQLiteBackend(SqlBackend):
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        check_path(self.path, "sqlite")
         self._con: GuardedConnection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30, factory=GuardedConnection)
         self._lock = threading.RLock()
-        if self.path != ":memory:":
-            self._con.execute("PRAGMA journal_mode = WAL")
-        self._con.execute("PRAGMA synchronous = FULL")
-        self._con.executescript(SCHEMA)
+        try:
+            # Another application's events/streams are refused before anything is added to the file.
+            check_tables(self.path, {table: columns for table in ("events", "streams") if (columns := [
+                row[1] for row in self._con.execute(f"PRAGMA table_info({table})").fetchall()])})
+            if self.path != ":memory:":
+                self._con.execute("PRAGMA journal_mode = WAL")
+            self._con.execute("PRAGMA synchronous = FULL")
+            self._con.executescript(SCHEMA)
+        except BaseException as exc:
+            self._con.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise StoreLockedError(
+                    f"The SQLite file {self.path!r} stayed locked by another writer for 30 s while the store "
+                    "opened it. Close the store or program holding it, or retry.") from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise open_failed(self.path, "sqlite", exc) from exc
+            raise
         self._con._install()
 
     def append(self, *args: Any, **kwargs: Any) -> Any:
