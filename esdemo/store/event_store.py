@@ -26,8 +26,8 @@ from typing import Any
 from .backends import BACKENDS
 from .backends.contract import Backend
 from .clock import utc_now
-from .errors import StoreClosedError
-from .events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
+from .errors import StoreClosedError, ValueOutOfRangeError
+from .events import MAX_POSITION, MAX_SCHEMA_VERSION, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
 from .serialization import dumps
 from .subscription import Handler, Subscription
 
@@ -131,6 +131,12 @@ class EventStore:
                     "an export must be a contiguous run of the log"
                 )
             _check_stream_id(event.stream_id)
+            for name, value, largest in (("position", event.position, MAX_POSITION),
+                                         ("version", event.version, MAX_POSITION),
+                                         ("schema_version", event.schema_version, MAX_SCHEMA_VERSION)):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"events[{index}].{name} must be an int >= 1, got {value!r}")
+                _check_range(f"events[{index}].{name}", value, largest)
             when = event.recorded_at
             if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
                 raise ValueError(f"events[{index}].recorded_at must be a timezone-aware datetime, got {when!r}")
@@ -181,6 +187,8 @@ class EventStore:
         if limit is not None:
             _check_count("limit", limit, minimum=0)
         self._check_open()
+        if limit is not None and from_position + limit > MAX_POSITION:
+            limit = None   # no log holds more: the same answer, without a bound the database cannot compare
         return self._backend.read_all(from_position, limit)
 
     def stream_version(self, stream_id: str) -> int:
@@ -336,6 +344,7 @@ def _check_expected_version(expected: object) -> None:
         )
     if expected < 0:
         raise ValueError(f"expected_version must be >= 0 (0 means the stream must not exist yet), got {expected}")
+    _check_range("expected_version", expected)
 
 
 def _check_count(name: str, value: object, minimum: int) -> None:
@@ -343,6 +352,15 @@ def _check_count(name: str, value: object, minimum: int) -> None:
         raise TypeError(f"{name} must be an int, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    _check_range(name, value)
+
+
+def _check_range(name: str, value: int, largest: int = MAX_POSITION) -> None:
+    if value > largest:
+        raise ValueOutOfRangeError(
+            f"{name} is {value}, above {largest} ({'2**63' if largest == MAX_POSITION else '2**31'} - 1), the largest "
+            "number every backend can store or compare. Positions, versions and limits are counts of events: "
+            "pass a smaller number (or limit=None for no limit).")
 
 
 def _encode_events(events: object) -> list[tuple]:
