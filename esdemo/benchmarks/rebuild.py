@@ -134,16 +134,16 @@ def run(events: int = 1_000_000, batch_size: int = 10_000) -> dict[str, float]:
 
 def _read_and_decode(store: EventStore, batch_size: int) -> tuple[float, float]:
     read = decode = 0.0
-    position, head = 1, store.head()
-    while position <= head:
+    pages = store.read_all_pages(1, page_size=batch_size, to_position=store.head())
+    while True:
         started = time.perf_counter()
-        batch = store.read_all(position, limit=batch_size)
+        batch = next(pages, None)
         middle = time.perf_counter()
+        if batch is None:
+            return read, decode
         for recorded in batch:
             default_registry.decode(recorded)
         read, decode = read + middle - started, decode + time.perf_counter() - middle
-        position = batch[-1].position + 1
-    return read, decode
 
 
 def scaling(sizes: Sequence[int], *, repeat: int = 2, batch_size: int = 10_000) -> list[dict[str, float]]:

@@ -182,7 +182,11 @@ class EventStore:
         return self._backend.read(stream_id, from_version, to_version)
 
     def read_all(self, from_position: int = 1, limit: int | None = None) -> list[RecordedEvent]:
-        """Events of every stream in global order, from ``from_position``, at most ``limit`` of them."""
+        """Events of every stream in global order, from ``from_position``, at most ``limit`` of them, as one list.
+
+        Without ``limit`` this is the whole log in memory at once: to scan a
+        long log, use :meth:`iter_all` or :meth:`read_all_pages` instead.
+        """
         _check_count("from_position", from_position, minimum=1)
         if limit is not None:
             _check_count("limit", limit, minimum=0)
@@ -190,6 +194,43 @@ class EventStore:
         if limit is not None and from_position + limit > MAX_POSITION:
             limit = None   # no log holds more: the same answer, without a bound the database cannot compare
         return self._backend.read_all(from_position, limit)
+
+    def read_all_pages(self, from_position: int = 1, *, page_size: int = 1_000,
+                       to_position: int | None = None) -> Iterator[list[RecordedEvent]]:
+        """The log in global order, one page (a list of at most ``page_size`` events) at a time.
+
+        Memory stays bounded by one page however long the log is: each page is
+        one query for the next ``page_size`` positions (``position`` is the
+        primary key, so a page costs the same at the end of a 1M-event log as
+        at its start). ``to_position`` (inclusive) stops there; without it the
+        pages go on while there are events, so events appended meanwhile are
+        read too. For scans of the whole log: rebuilds, exports, reports.
+        """
+        _check_count("from_position", from_position, minimum=1)
+        _check_count("page_size", page_size, minimum=1)
+        if to_position is not None:
+            _check_count("to_position", to_position, minimum=0)
+        position = from_position
+        while to_position is None or position <= to_position:
+            limit = page_size if to_position is None else min(page_size, to_position - position + 1)
+            page = self.read_all(position, limit=limit)
+            if not page:
+                return
+            yield page
+            if len(page) < limit and to_position is not None:
+                return   # (without to_position: ask once more, for what was appended while the page was used)
+            position = page[-1].position + 1
+
+    def iter_all(self, from_position: int = 1, *, page_size: int = 1_000,
+                 to_position: int | None = None) -> Iterator[RecordedEvent]:
+        """Every event from ``from_position`` in global order, streamed: :meth:`read_all_pages`, one event at a time.
+
+        ``for event in store.iter_all(): ...`` is ``for event in store.read_all(): ...``
+        without building the whole log as one list (1M small events: ~1 GB as a
+        list, one page here).
+        """
+        for page in self.read_all_pages(from_position, page_size=page_size, to_position=to_position):
+            yield from page
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: how many events it has (0 if it does not exist)."""
