@@ -110,7 +110,7 @@ class SqlBackend:
                         cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)" + self.write_tag,
                                     (stream_id, len(rows)))
                     cur.execute("COMMIT")
-                    self._committed(head + len(rows))
+                    self._committed(head + len(rows), recorded_at)
                     return AppendResult(version=current + len(rows), position=head + len(rows))
                 except (ConflictError, *self.retryable) as failure:
                     _rollback(cur)
@@ -143,8 +143,8 @@ class SqlBackend:
         ).fetchall()[0]   # fetchall: a result left open blocks DuckDB's register() in insert_events
         return current or 0, head, head_time
 
-    def _committed(self, head: int) -> None:
-        """An append committed up to position ``head`` (a backend may remember it)."""
+    def _committed(self, head: int, recorded_at: Any) -> None:
+        """An append committed up to position ``head``, stamped ``recorded_at`` (a backend may remember both)."""
 
     def _forget_head(self) -> None:
         """Something failed or wrote around append: drop whatever was remembered about the head."""

@@ -14,9 +14,10 @@ no authorizer hook, so the guard has two parts:
 * **Triggers refuse every row change** to the log: UPDATE and DELETE on
   ``events`` always; INSERT on ``events`` and INSERT/UPDATE/DELETE on
   ``streams`` unless the connection holds the writer's token, a session
-  variable (per connection) that only this backend's append and restore set,
-  around their own transaction, with a secret that lives in this process's
-  memory (the trigger keeps only its SHA-256). Triggers act inside the
+  variable (per connection) set only on each thread's *writer* cursor, which
+  this backend's append, restore and bulk_load use and never hand out, with a
+  secret that lives in this process's memory (the trigger keeps only its
+  SHA-256). Triggers act inside the
   database, so SQL from any door, DuckDB's relational API included, meets them.
 * **Statement inspection on every door** (``duckdb.extract_statements``):
   ``query()``/``sql()`` accept only SELECT (and EXPLAIN without ANALYZE);
@@ -177,8 +178,10 @@ class DuckDBBackend(SqlBackend):
         # primary key, which rolls back and retries with the head read afresh (it is never too high:
         # it is set only after a COMMIT, and forgotten after any failure or restore).
         self._head: int | None = None
+        self._head_time: Any = None   # the stamp of the event at self._head
         self._head_lock = threading.Lock()
-        self._cursors: dict[threading.Thread, Any] = {}   # each thread's cursor, closed once the thread ends
+        # each thread's cursors (its door cursor, its writer cursor), closed once the thread ends
+        self._cursors: dict[tuple[threading.Thread, str], Any] = {}
         self._cursors_lock = threading.Lock()
         # A progress bar would appear in notebook outputs for slow queries: keep DuckDB quiet.
         self._con.execute("SET enable_progress_bar = false")
@@ -202,12 +205,17 @@ class DuckDBBackend(SqlBackend):
 
     @contextmanager
     def _as_log_writer(self) -> Iterator[None]:
-        with self.cursor() as cur:
-            cur.execute(f"SET VARIABLE {_WRITER_VARIABLE} = '{_SECRET}'")
-            try:
-                yield
-            finally:
-                cur.execute(f"RESET VARIABLE {_WRITER_VARIABLE}")
+        door = getattr(self._local, "cursor", None)
+        if door is not None and id(door) in self._in_transaction:
+            # Inside a transaction this thread began through a door: the append runs on that cursor and
+            # its BEGIN fails there, as it does on SQLite (one connection), instead of committing apart.
+            yield
+            return
+        self._local.writing = True   # cursor() now gives this thread's writer cursor (see cursor())
+        try:
+            yield
+        finally:
+            self._local.writing = False
 
     def query(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
         for statement in _statements(sql):
@@ -283,18 +291,23 @@ class DuckDBBackend(SqlBackend):
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
-        cur = getattr(self._local, "cursor", None)
+        # Inside the backend's own append/restore the thread uses its *writer* cursor, which holds the
+        # writer's token for good and is never handed out; every other use gets the thread's door cursor.
+        kind = "writer" if getattr(self._local, "writing", False) else "cursor"
+        cur = getattr(self._local, kind, None)
         if cur is None:
             with self._cursors_lock:
-                for thread in [thread for thread in self._cursors if not thread.is_alive()]:
+                for key in [key for key in self._cursors if not key[0].is_alive()]:
                     try:   # a finished thread's connection: nobody should be using it now
-                        self._cursors[thread].close()
+                        self._cursors[key].close()
                     except duckdb.Error:
                         continue   # handed on through .connection and busy elsewhere: try again next time
-                    del self._cursors[thread]
+                    del self._cursors[key]
                 cur = self._con.cursor()
-                self._cursors[threading.current_thread()] = cur
-            self._local.cursor = cur
+                if kind == "writer":
+                    cur.execute(f"SET VARIABLE {_WRITER_VARIABLE} = '{_SECRET}'")
+                self._cursors[(threading.current_thread(), kind)] = cur
+            setattr(self._local, kind, cur)
         yield cur
 
     def insert_events(self, cur: Any, rows: list[tuple]) -> None:
@@ -316,19 +329,20 @@ class DuckDBBackend(SqlBackend):
                 cur.unregister("esdemo_new_events")
 
     def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int, Any]:
-        head = self._head
+        with self._head_lock:
+            head, head_time = self._head, self._head_time
         if head is None:
             return super()._version_and_head(cur, stream_id)
-        # With a stale hint the head row read here is not the last one, but then the INSERT collides on
-        # the primary key and the append retries with the head read afresh: a commit always saw the true head.
-        version, head_time = cur.execute(
-            "SELECT (SELECT version FROM streams WHERE stream_id = ?), (SELECT recorded_at FROM events WHERE position = ?)",
-            (stream_id, head)).fetchall()[0]
-        return version or 0, head, head_time
+        # The stamp remembered with the head is the head event's (this store wrote both). A stale hint
+        # makes the INSERT collide on the primary key, and the append retries with both read afresh:
+        # a commit always saw the true head and its stamp.
+        rows = cur.execute("SELECT version FROM streams WHERE stream_id = ?", (stream_id,)).fetchall()
+        return (rows[0][0] if rows else 0), head, head_time
 
-    def _committed(self, head: int) -> None:
+    def _committed(self, head: int, recorded_at: Any) -> None:
         with self._head_lock:
-            self._head = head if self._head is None else max(self._head, head)
+            if self._head is None or head > self._head:
+                self._head, self._head_time = head, recorded_at
 
     def _forget_head(self) -> None:
         with self._head_lock:
