@@ -201,3 +201,52 @@ def test_bulk_load_is_the_one_door_that_writes_events_and_it_checks_the_result(b
         assert store.head() == 7
         with pytest.raises(ValueError, match="INSERT INTO events"):
             store.bulk_load("UPDATE streams SET version = 0")
+
+
+MORE_WAYS_IN = {
+    "duckdb": [
+        "TRUNCATE events",
+        "TRUNCATE streams",
+        "MERGE INTO streams USING (SELECT 'Account-1' AS stream_id) AS src ON streams.stream_id = src.stream_id "
+        "WHEN MATCHED THEN UPDATE SET version = 0",
+        "WITH x AS (SELECT 1) UPDATE streams SET version = 0",
+        "INSERT INTO events BY NAME SELECT 9 AS position, 'Account-1' AS stream_id, 9 AS version, 'E' AS type, "
+        "1 AS schema_version, '{}' AS data, '{}' AS metadata, uuid() AS event_id, now()::TIMESTAMP AS recorded_at",
+        "COPY events FROM '{csv}'",
+        "CREATE OR REPLACE TABLE streams AS SELECT 'Account-1' AS stream_id, 0 AS version",
+    ],
+    "sqlite": [
+        "REPLACE INTO events SELECT * FROM events",
+        "WITH x AS (SELECT 1) UPDATE streams SET version = 0",
+        "INSERT OR IGNORE INTO streams VALUES ('Ghost-1', 1)",
+        "CREATE TEMP TRIGGER sneaky AFTER INSERT ON main.events BEGIN UPDATE streams SET version = 0; END",
+        "CREATE TEMP VIEW streams AS SELECT 'Account-1' AS stream_id, 0 AS version",
+        "PRAGMA main.writable_schema = 1",
+    ],
+}
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_more_ways_in_through_a_file_backed_store(backend, store_file, tmp_path, index):
+    if index >= len(MORE_WAYS_IN[backend]):
+        pytest.skip(f"{backend} has {len(MORE_WAYS_IN[backend])} of these")
+    with EventStore(store_file, backend=backend) as store:
+        store.append("Account-1", [NewEvent("Deposited", {"amount": 10})], expected_version=0)
+        before = _snapshot(store)
+        csv = tmp_path / "forged.csv"
+        if backend == "duckdb":
+            store.connection.execute(
+                f"COPY (SELECT 5 AS position, 'Account-1' AS stream_id, 5 AS version, 'E' AS type, 1 AS schema_version, "
+                f"'{{}}' AS data, '{{}}' AS metadata, uuid() AS event_id, now()::TIMESTAMP AS recorded_at) TO '{csv}'")
+        with pytest.raises(ImmutableEventsError):
+            store.connection.execute(MORE_WAYS_IN[backend][index].replace("{csv}", str(csv)))
+        assert _snapshot(store) == before
+        assert store.append("Account-1", [NewEvent("Deposited", {})], expected_version=1).position == 2
+
+
+def test_duckdb_relational_api_meets_the_triggers_too(backend, logged):
+    if backend != "duckdb":
+        pytest.skip("DuckDB's Python relational API")
+    with pytest.raises(Exception, match="UPDATE on streams"):
+        logged.connection.table("streams").update({"version": 0})
+    assert logged.stream_version("Account-1") == 2
