@@ -167,6 +167,8 @@ class EventStore:
         """
         if not isinstance(insert_sql, str) or not _INSERTS_EVENTS.match(insert_sql):
             raise ValueError("bulk_load takes one INSERT INTO events ... statement (a WITH ... before it is fine)")
+        if re.search(r"(?i)\bon\s+conflict\b", insert_sql):
+            raise ValueError("bulk_load only adds events: ON CONFLICT (which would change stored ones) is refused")
         self._check_open()
         head = self._backend.bulk_load(insert_sql, params)
         self._appended_now()

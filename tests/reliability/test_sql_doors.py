@@ -250,3 +250,17 @@ def test_duckdb_relational_api_meets_the_triggers_too(backend, logged):
     with pytest.raises(Exception, match="UPDATE on streams"):
         logged.connection.table("streams").update({"version": 0})
     assert logged.stream_version("Account-1") == 2
+
+
+@pytest.mark.parametrize("smuggled", [
+    "; UPDATE streams SET version = 0",
+    "; DROP TABLE events",
+    " ON CONFLICT DO UPDATE SET data = '{\"amount\": 999}'",
+])
+def test_bulk_load_runs_one_insert_and_nothing_else(logged, smuggled):
+    before = _snapshot(logged)
+    insert = ("INSERT INTO events SELECT position, stream_id, version, type, schema_version, data, metadata, "
+              "event_id, recorded_at FROM events WHERE position = 1")
+    with pytest.raises((ValueError, EventStoreError)):
+        logged.bulk_load(insert + smuggled)
+    assert _snapshot(logged) == before

@@ -199,9 +199,13 @@ class DuckDBBackend(SqlBackend):
         with self._as_log_writer():
             return super().restore(*args, **kwargs)
 
-    def bulk_load(self, *args: Any, **kwargs: Any) -> Any:
+    def bulk_load(self, insert_sql: str, params: Any) -> Any:
+        statements = _statements(insert_sql)
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.INSERT:
+            # DuckDB runs every statement of a string: only the one INSERT may run with the writer's token
+            raise ValueError("bulk_load takes exactly one INSERT INTO events ... statement")
         with self._as_log_writer():
-            return super().bulk_load(*args, **kwargs)
+            return super().bulk_load(insert_sql, params)
 
     @contextmanager
     def _as_log_writer(self) -> Iterator[None]:

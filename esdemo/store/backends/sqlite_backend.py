@@ -238,7 +238,7 @@ def _reads_pragma(name: str | None, argument: str | None) -> bool:
 def immutable_message(what: str) -> str:
     return (
         f"Refused: {what}. Events are immutable and the log is append-only: events and streams are written only by "
-        "store.append() (and restore()), and never changed or removed, through any SQL door. To correct "
+        "store.append() (and restore() / bulk_load()), and never changed or removed, through any SQL door. To correct "
         "a mistake, append a correcting event; the tables next to the log (views, checkpoints, snapshots) "
         "are yours to write with store.transaction()."
     )
@@ -293,7 +293,12 @@ class SQLiteBackend(SqlBackend):
 
     def bulk_load(self, *args: Any, **kwargs: Any) -> Any:
         with self._lock, self._con.as_log_writer(runs_given_sql=True):
-            return super().bulk_load(*args, **kwargs)
+            try:
+                return super().bulk_load(*args, **kwargs)
+            except sqlite3.ProgrammingError as exc:
+                if "one statement" in str(exc):
+                    raise ValueError("bulk_load takes exactly one INSERT INTO events ... statement") from None
+                raise
 
     def query(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
         with self._lock, self._con.read_only():
