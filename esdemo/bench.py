@@ -225,6 +225,9 @@ def time_travel_rows(small: dict[str, Any], big: dict[str, Any] | None = None) -
                          note=f"3 views + every Order; checkpoints every {n['every']}, built in {n['build_s']:.1f} s{memory}"),
             Row.measured("  one step forward", "duckdb", n["step_ms"], "ms"),
         ]
+    return rows
+
+
 def scan_rows(n: dict[str, Any]) -> list[Row]:
     """Rows for :func:`esdemo.benchmarks.scans.run`: peak memory of a whole-log scan, as one list and streamed."""
     rows = []

@@ -75,6 +75,8 @@ class SpecFailed(AssertionError):
 
     An ``AssertionError``, so pytest reports it as a failed test.
     """
+
+
 class ImmutableEventsError(EventStoreError):
     """SQL tried to change the log itself: the ``events`` or ``streams`` table, or what guards them.
 

@@ -214,6 +214,7 @@ class EventStore:
             raise TypeError(f"event_id must be a uuid.UUID, got {type(event_id).__name__}")
         self._check_open()
         return self._backend.event_by_id(event_id)
+
     def read_all_pages(self, from_position: int = 1, *, page_size: int = 1_000,
                        to_position: int | None = None) -> Iterator[list[RecordedEvent]]:
         """The log in global order, one page (a list of at most ``page_size`` events) at a time.
