@@ -264,3 +264,19 @@ def test_bulk_load_runs_one_insert_and_nothing_else(logged, smuggled):
     with pytest.raises((ValueError, EventStoreError)):
         logged.bulk_load(insert + smuggled)
     assert _snapshot(logged) == before
+
+
+def test_query_may_read_the_schema_through_table_valued_pragmas_but_still_not_write_it(backend, tmp_path):
+    """A view checks its columns with SELECT ... FROM pragma_table_info(...) through store.query (read-only)."""
+    from esdemo import EventStore, ReadOnlyQueryError
+
+    if backend != "sqlite":
+        pytest.skip("pragma_table_info is SQLite's")
+    with EventStore(backend="sqlite") as store:
+        with store.transaction() as cur:
+            cur.execute("CREATE TABLE my_view (id INTEGER, name TEXT)")
+        assert [r[0] for r in store.query("SELECT name FROM pragma_table_info(?) ORDER BY cid", ["my_view"])] == ["id", "name"]
+        with pytest.raises(ReadOnlyQueryError):
+            store.query("UPDATE sqlite_master SET sql = 'x' WHERE name = 'events'")
+        with pytest.raises(ReadOnlyQueryError):
+            store.query("PRAGMA writable_schema = 1")

@@ -106,6 +106,10 @@ class GuardedConnection(sqlite3.Connection):
         if me == self._reader:
             if action in _READ_ACTIONS or (action == sqlite3.SQLITE_PRAGMA and _reads_pragma(arg1, arg2)):
                 return sqlite3.SQLITE_OK
+            if action == sqlite3.SQLITE_UPDATE and arg1 in ("sqlite_master", "sqlite_temp_master"):
+                # Table-valued pragmas (SELECT ... FROM pragma_table_info('t')) are authorized as an UPDATE of
+                # the schema table while SQLite reads it; PRAGMA query_only, on for every read, refuses a real write.
+                return sqlite3.SQLITE_OK
             self._refusals.refused = ("read-only", None)
             return sqlite3.SQLITE_DENY
         refused = _touches_the_log(action, arg1, arg2)
@@ -149,6 +153,9 @@ class GuardedConnection(sqlite3.Connection):
     def _translate(self, exc: sqlite3.DatabaseError, sql: str) -> BaseException:
         refused = getattr(self._refusals, "refused", None)
         self._refusals.refused = None
+        if threading.get_ident() == self._reader and any(
+                words in str(exc) for words in ("may not be modified", "readonly database")):
+            return ReadOnlyQueryError(read_only_message(sql))   # SQLite itself refused a write in a read-only query
         if refused is None or "not authorized" not in str(exc):
             return exc
         kind, what = refused
