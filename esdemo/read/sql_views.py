@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import psycopg
 
 from .failure_policy import ParkedEvent
 from .projection import Batch, ProjectionCommitError, ProjectionConflictError, ProjectionError, ViewStorage
@@ -55,10 +56,12 @@ PARKED_COLUMNS = ("view, position, stream_id, event_id, event_type, error_type, 
 # transactions writing the checkpoint row or the same view rows, "Conflict on update", "write-write
 # conflict") are races, worth running again; anything else (a constraint the rows break, an I/O error,
 # a failed COMMIT) is reported as what it is. (SQLite serializes writers: it has no such races.)
-_DATABASE_ERRORS = (duckdb.Error, sqlite3.Error)
+_DATABASE_ERRORS = (duckdb.Error, sqlite3.Error, psycopg.Error)
 
 
 def _is_conflict(exc: BaseException) -> bool:
+    if isinstance(exc, (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)):
+        return True
     return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from store_factory import new_store
 
 from esdemo import EventStore, FakeClock, NewEvent
 from esdemo.read.failure_policy import FailurePolicy, ParkedEvent
@@ -55,7 +56,7 @@ def storage_kind(request):
 @pytest.fixture
 def setup(backend, storage_kind):
     clock = FakeClock(T0, step=timedelta(seconds=1))
-    store = EventStore(backend=backend, clock=clock)
+    store = new_store(backend, clock=clock)
     for i in range(1, 7):   # positions 1..6, streams a, b, a, b, a, b
         store.append("ab"[(i - 1) % 2], [NewEvent("Added", {"n": i})], expected_version=(i - 1) // 2)
 
@@ -216,7 +217,7 @@ def test_two_runners_replaying_the_same_parked_event_apply_it_once(backend):
     import threading
 
     clock = FakeClock(T0, step=timedelta(seconds=1))
-    with EventStore(backend=backend, clock=clock) as store:
+    with new_store(backend, clock=clock) as store:
         for i in range(1, 4):
             store.append("a", [NewEvent("Added", {"n": i})], expected_version=i - 1)
         first = ProjectionRunner(store, Totals(poison={2}), policy=FailurePolicy.parking(retries=0), clock=clock.peek)
@@ -260,7 +261,7 @@ def test_an_event_that_cannot_be_decoded_is_parked_like_a_handler_failure(setup)
 
 
 def test_a_live_runner_with_the_real_clock_retries_a_transient_failure_by_itself(backend):
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         for i in range(1, 4):
             store.append("a", [NewEvent("Added", {"n": i})], expected_version=i - 1)
         projection = Totals(poison={2}, fail_times=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from store_factory import new_store
 
 from esdemo import EventStore, NewEvent, RecordedEvent, SerializationError, ValueOutOfRangeError
 from esdemo.store.errors import EventStoreError
@@ -93,7 +94,7 @@ def test_restore_refuses_numbers_the_backends_cannot_keep(backend):
                       event_id=__import__("uuid").uuid4(), recorded_at=when)
         return RecordedEvent(**{**fields, **changes})
 
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         for bad in (dict(schema_version=2**31), dict(version=2**63), dict(position=2**63)):
             with pytest.raises(ValueOutOfRangeError):
                 store.restore([exported(**bad)])

@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from store_factory import new_store
 
 from decimal import Decimal
 
@@ -69,7 +70,7 @@ def test_six_threads_on_one_stream_never_go_back_in_time(backend, store_file):
 
 def test_time_never_goes_back_across_streams_with_a_clock_that_jumps_back(backend):
     readings = iter([T0 + timedelta(minutes=5), T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=9)])
-    with EventStore(backend=backend, clock=lambda: next(readings)) as store:
+    with new_store(backend, clock=lambda: next(readings)) as store:
         store.append("a", [NewEvent("E", {})], expected_version=0)
         store.append("b", [NewEvent("E", {}), NewEvent("E", {})], expected_version=0)   # clock says T0
         store.append("a", [NewEvent("E", {})], expected_version=1)                      # clock says T0+1
@@ -108,7 +109,7 @@ def test_load_as_of_sees_exactly_what_was_recorded_by_then(backend, store_file):
 
 def test_the_fake_clock_stays_deterministic(backend, clock):
     """The clock is still asked exactly once per append (a conflict included), so notebooks reproduce."""
-    with EventStore(backend=backend, clock=clock) as store:
+    with new_store(backend, clock=clock) as store:
         store.append("a", [NewEvent("E", {}), NewEvent("E", {})], expected_version=0)
         with pytest.raises(Exception):
             store.append("a", [NewEvent("E", {})], expected_version=0)        # a conflict: one tick used
@@ -118,12 +119,12 @@ def test_the_fake_clock_stays_deterministic(backend, clock):
 
 
 def test_restore_refuses_time_that_goes_back(backend):
-    with EventStore(backend=backend, clock=FakeClock(T0, step=timedelta(minutes=1))) as source:
+    with new_store(backend, clock=FakeClock(T0, step=timedelta(minutes=1))) as source:
         for stream in ("a", "b", "c"):
             source.append(stream, [NewEvent("E", {})], expected_version=0)
         exported = source.read_all()
     earlier = dataclasses.replace(exported[2], recorded_at=T0 - timedelta(hours=1))
-    with EventStore(backend=backend) as target:
+    with new_store(backend) as target:
         with pytest.raises(ValueError, match="time never goes back"):    # inside the export
             target.restore([exported[0], exported[1], earlier])
         target.restore(exported[:2])

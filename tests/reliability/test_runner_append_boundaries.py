@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from store_factory import new_store
 
 from esdemo import EventStore, FakeClock, NewEvent
 from esdemo.read.memory_views import Documents
@@ -44,7 +45,7 @@ def lines(n: int) -> list[NewEvent]:
 @pytest.mark.parametrize("step", [timedelta(minutes=1), timedelta(0)], ids=["ticking-clock", "frozen-clock"])
 def test_every_committed_checkpoint_is_at_the_end_of_an_append(backend, storage, step):
     # Appends of 5, 3, 1, 4 events (two to the same stream in a row), with batches of 2.
-    with EventStore(backend=backend, clock=FakeClock(T0, step=step)) as store:
+    with new_store(backend, clock=FakeClock(T0, step=step)) as store:
         ends = [store.append("a", lines(5), expected_version=0).position,
                 store.append("b", lines(3), expected_version=0).position,
                 store.append("b", lines(1), expected_version=3).position,
@@ -65,7 +66,7 @@ def test_every_committed_checkpoint_is_at_the_end_of_an_append(backend, storage,
 
 
 def test_a_batch_of_one_applies_a_whole_append_of_many(backend):
-    with EventStore(backend=backend, clock=FakeClock(T0, step=timedelta(seconds=1))) as store:
+    with new_store(backend, clock=FakeClock(T0, step=timedelta(seconds=1))) as store:
         store.append("a", lines(7), expected_version=0)
         store.append("b", lines(2), expected_version=0)
         runner = ProjectionRunner(store, Lines(), batch_size=1)
@@ -77,7 +78,7 @@ def test_a_batch_of_one_applies_a_whole_append_of_many(backend):
 
 
 def test_a_long_append_longer_than_several_batches_is_applied_in_one(backend):
-    with EventStore(backend=backend, clock=FakeClock(T0, step=timedelta(seconds=1))) as store:
+    with new_store(backend, clock=FakeClock(T0, step=timedelta(seconds=1))) as store:
         store.append("big", lines(25), expected_version=0)
         store.append("small", lines(1), expected_version=0)
         runner = ProjectionRunner(store, Lines(), batch_size=4)

@@ -12,6 +12,7 @@ import sqlite3
 
 import duckdb
 import pytest
+from store_factory import new_store
 
 from esdemo import EventStore, NewEvent
 from esdemo.read.projection import Projection, ProjectionCommitError, ProjectionConflictError
@@ -40,7 +41,7 @@ def failure(backend, message):
 
 
 def test_a_failed_commit_is_reported_as_such_once_and_keeps_nothing(backend, monkeypatch):
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         store.append("a", [NewEvent("Tick", {})], expected_version=0)
         projection = Counter()
         runner = ProjectionRunner(store, projection)
@@ -61,7 +62,7 @@ def test_a_failed_commit_is_reported_as_such_once_and_keeps_nothing(backend, mon
 
 
 def test_a_real_write_write_conflict_is_still_a_conflict_and_retried(backend, monkeypatch):
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         store.append("a", [NewEvent("Tick", {})], expected_version=0)
         projection = Counter()
         runner = ProjectionRunner(store, projection)
@@ -90,7 +91,7 @@ def test_a_constraint_the_rows_break_is_a_commit_error_on_both_backends(backend)
         def handle(self, event, recorded, view):
             view.upsert({"stream_id": recorded.stream_id, "n": recorded.data["n"]})
 
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         store.append("a", [NewEvent("Tick", {"n": -1})], expected_version=0)
         runner = ProjectionRunner(store, Checked())
         with pytest.raises(ProjectionCommitError, match="(?i)constraint") as caught:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from store_factory import new_store
+
 from esdemo import EventStore, NewEvent
 from esdemo.read.projection import Projection
 from esdemo.read.projection_runner import ProjectionRunner
@@ -27,7 +29,7 @@ class Prices(Projection):
 
 
 def prices(backend):
-    store = EventStore(backend=backend)
+    store = new_store(backend)
     for sku, price in AMOUNTS.items():
         store.append(sku, [NewEvent("Priced", {"price": price})], expected_version=0)
     projection = Prices()

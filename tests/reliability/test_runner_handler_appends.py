@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from store_factory import new_store
 
 from esdemo import EventStore, NewEvent
 from esdemo.read.memory_views import Documents
@@ -46,7 +47,7 @@ class Deriving(Projection):
 @pytest.mark.parametrize("storage", ["sql", "documents"])
 @pytest.mark.parametrize("swallow", [False, True], ids=["raises", "handler-catches-it"])
 def test_a_handler_that_appends_is_refused_and_nothing_is_kept(backend, storage, swallow):
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         store.append("o-1", [NewEvent("OrderPlaced", {})], expected_version=0)
         projection = Deriving(store, None if storage == "sql" else Documents(key="stream_id"), swallow=swallow)
         runner = ProjectionRunner(store, projection)
@@ -66,7 +67,7 @@ def test_a_handler_that_appends_is_refused_and_nothing_is_kept(backend, storage,
 
 def test_other_threads_still_append_while_handlers_run(backend):
     # The refusal is for the handler's own thread only: writers elsewhere are not affected.
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         store.append("o-1", [NewEvent("Noted", {})], expected_version=0)
         results = []
 

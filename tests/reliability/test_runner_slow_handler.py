@@ -117,7 +117,7 @@ def test_an_append_from_another_process_waits_far_less_than_a_slow_handler(backe
     child = (
         "import sys, time\n"
         "from esdemo import EventStore, NewEvent\n"
-        "store = EventStore(sys.argv[1], backend='sqlite')\n"
+        f"store = EventStore(sys.argv[1], backend={backend!r})\n"
         "started = time.monotonic()\n"
         "store.append('from-child', [NewEvent('Tick', {})], expected_version=0)\n"
         "print(time.monotonic() - started)\n"

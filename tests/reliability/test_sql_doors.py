@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from store_factory import new_store
 
 from esdemo import EventStore, NewEvent
 from esdemo.store.errors import EventStoreError, ImmutableEventsError, ReadOnlyQueryError
@@ -20,7 +21,7 @@ FORGE_DATA = ("INSERT OR REPLACE INTO events SELECT position, stream_id, version
 FORGE_NEW = ("INSERT INTO events SELECT position + 10, stream_id, version + 10, type, schema_version, data, metadata, "
              "{new_id}, recorded_at FROM events WHERE position = 1")
 
-# Statements that would change the log, on either backend (dialect differences as {sqlite} / {duckdb}).
+# Statements that would change the log, on any backend (dialect differences as {sqlite} / {duckdb} / {postgres}).
 ATTACKS = {
     "insert or replace an event": FORGE_DATA,
     "insert a forged event": FORGE_NEW,
@@ -30,9 +31,11 @@ ATTACKS = {
     "delete a stream": "DELETE FROM streams",
     "invent a stream": "INSERT INTO streams VALUES ('Ghost-1', 5)",
     "drop the update trigger": {"sqlite": "DROP TRIGGER events_refuse_update",
-                                "duckdb": "DROP TRIGGER events_refuse_update ON events"},
+                                "duckdb": "DROP TRIGGER events_refuse_update ON events",
+                                "postgres": "DROP TRIGGER events_refuse_change ON events"},
     "drop the streams guard": {"sqlite": "DROP TABLE streams",
-                               "duckdb": "DROP TRIGGER streams_refuse_update ON streams"},
+                               "duckdb": "DROP TRIGGER streams_refuse_update ON streams",
+                               "postgres": "DROP TRIGGER streams_writers_only ON streams"},
     "drop the events table": "DROP TABLE events",
     "alter the events table": "ALTER TABLE events ADD COLUMN forged INTEGER",
     "rename the streams table": "ALTER TABLE streams RENAME TO streams_old",
@@ -40,8 +43,10 @@ ATTACKS = {
     "add a trigger to events": {
         "sqlite": "CREATE TRIGGER sneaky AFTER INSERT ON events BEGIN UPDATE streams SET version = 0; END",
         "duckdb": "CREATE TRIGGER sneaky AFTER INSERT ON events FOR EACH STATEMENT UPDATE streams SET version = 0",
+        "postgres": "CREATE TRIGGER sneaky AFTER INSERT ON events FOR EACH STATEMENT EXECUTE FUNCTION sneaky()",
     },
-    "repoint the store's SQL": {"sqlite": "PRAGMA writable_schema = 1", "duckdb": "SET search_path = 'temp'"},
+    "repoint the store's SQL": {"sqlite": "PRAGMA writable_schema = 1", "duckdb": "SET search_path = 'temp'",
+                                "postgres": "SET search_path = pg_temp"},
 }
 
 
@@ -49,8 +54,12 @@ def _statement(attack: str, backend: str) -> str:
     statement = ATTACKS[attack]
     if isinstance(statement, dict):
         statement = statement[backend]
-    new_id = "'00000000-0000-4000-8000-000000000099'" if backend == "sqlite" else "uuid()"
-    return statement.replace("{new_id}", new_id)
+    new_id = {"sqlite": "'00000000-0000-4000-8000-000000000099'", "postgres": "gen_random_uuid()"}.get(backend, "uuid()")
+    statement = statement.replace("{new_id}", new_id)
+    if backend == "postgres" and statement.startswith("INSERT OR REPLACE INTO events"):
+        statement = statement.replace("INSERT OR REPLACE INTO", "INSERT INTO") + (
+            " ON CONFLICT (position) DO UPDATE SET data = excluded.data")
+    return statement
 
 
 def _snapshot(store: EventStore) -> tuple:
@@ -59,7 +68,11 @@ def _snapshot(store: EventStore) -> tuple:
 
 
 @pytest.fixture
-def logged(store):
+def logged(store, backend):
+    if backend == "postgres":   # a function for the trigger attacks to call (PostgreSQL triggers run functions)
+        with store.transaction() as cur:
+            cur.execute("CREATE FUNCTION sneaky() RETURNS trigger LANGUAGE plpgsql AS "
+                        "$$ BEGIN UPDATE streams SET version = 0; RETURN NULL; END $$")
     store.append("Account-1", [NewEvent("Deposited", {"amount": 10}), NewEvent("Deposited", {"amount": 20})],
                  expected_version=0)
     store.append("Account-2", [NewEvent("Deposited", {"amount": 5})], expected_version=0)
@@ -172,8 +185,10 @@ def test_the_connection_keeps_its_guard(logged, backend):
 def test_a_trigger_on_a_view_table_cannot_write_the_log(logged, backend):
     """A trigger's body runs with the rights of whoever fires it: a door, not the append path."""
     body = "UPDATE streams SET version = 0"
-    create = (f"CREATE TRIGGER sneaky AFTER INSERT ON balances BEGIN {body}; END" if backend == "sqlite"
-              else f"CREATE TRIGGER sneaky AFTER INSERT ON balances FOR EACH STATEMENT {body}")
+    create = {"sqlite": f"CREATE TRIGGER sneaky AFTER INSERT ON balances BEGIN {body}; END",
+              "duckdb": f"CREATE TRIGGER sneaky AFTER INSERT ON balances FOR EACH STATEMENT {body}",
+              "postgres": "CREATE TRIGGER sneaky AFTER INSERT ON balances FOR EACH STATEMENT EXECUTE FUNCTION sneaky()",
+              }[backend]
     with contextlib.suppress(ImmutableEventsError):   # may already be refused when created
         logged.connection.execute(create)
     with pytest.raises(ImmutableEventsError):
@@ -188,8 +203,10 @@ def test_bulk_load_is_the_one_door_that_writes_events_and_it_checks_the_result(b
         "sqlite": "WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i + 1 < ?) "
                   "INSERT INTO events SELECT i + 1, 'S-' || (i % 2), i / 2 + 1, 'E', 1, '{}', '{}', "
                   "'00000000-0000-4000-8000-' || printf('%012x', i), '2024-01-01 00:00:00.000000' FROM r",
+        "postgres": "INSERT INTO events SELECT i + 1, 'S-' || (i % 2), i / 2 + 1, 'E', 1, '{}', '{}', "
+                    "gen_random_uuid(), TIMESTAMP '2024-01-01' FROM generate_series(0, ? - 1) AS r(i)",
     }[backend]
-    with EventStore(backend=backend) as store:
+    with new_store(backend) as store:
         assert store.bulk_load(generate, [6]) == 6
         assert (store.stream_version("S-0"), store.stream_version("S-1")) == (3, 3)
         assert store.append("S-0", [NewEvent("E", {})], expected_version=3).position == 7
@@ -222,6 +239,16 @@ MORE_WAYS_IN = {
         "CREATE TEMP TRIGGER sneaky AFTER INSERT ON main.events BEGIN UPDATE streams SET version = 0; END",
         "CREATE TEMP VIEW streams AS SELECT 'Account-1' AS stream_id, 0 AS version",
         "PRAGMA main.writable_schema = 1",
+    ],
+    "postgres": [
+        "TRUNCATE events",
+        "TRUNCATE streams",
+        "MERGE INTO streams USING (SELECT 'Account-1' AS stream_id) AS src ON streams.stream_id = src.stream_id "
+        "WHEN MATCHED THEN UPDATE SET version = 0",
+        "WITH x AS (SELECT 1) UPDATE streams SET version = 0",
+        "INSERT INTO streams VALUES ('Account-1', 0) ON CONFLICT (stream_id) DO UPDATE SET version = 0",
+        "CREATE TEMP VIEW streams AS SELECT 'Account-1' AS stream_id, 0 AS version",
+        "SELECT set_config('esdemo.log_writer', 'on', false); UPDATE streams SET version = 0",
     ],
 }
 
