@@ -128,7 +128,7 @@ BEGIN
             IF (obj.object_type IN ('table', 'view') AND obj.object_name IN ('events', 'streams'))
                OR (obj.object_type = 'trigger' AND obj.object_identity ~
                    '^(events_refuse_change|events_writers_only|streams_writers_only) on ')
-               OR (obj.object_type = 'function' AND obj.object_identity ~ 'esdemo_') THEN
+               OR (obj.object_type = 'function' AND obj.object_identity ~ '[.]esdemo_(refuse_change|log_writers_only|guard_ddl)[(]') THEN
                 RAISE EXCEPTION 'the log is append-only: % of % is refused', TG_TAG, obj.object_identity
                     USING ERRCODE = 'EV001';
             END IF;
@@ -144,13 +144,15 @@ BEGIN
                     AND g.tgname IN ('events_refuse_change', 'events_writers_only', 'streams_writers_only')))
                OR (obj.object_type IN ('table', 'view') AND obj.schema_name LIKE 'pg_temp%'
                    AND obj.object_identity ~ '[.](events|streams)$')
-               OR (obj.object_type = 'function' AND obj.object_identity ~ 'esdemo_') THEN
+               OR (obj.object_type = 'function' AND obj.object_identity ~ '[.]esdemo_(refuse_change|log_writers_only|guard_ddl)[(]') THEN
                 RAISE EXCEPTION 'the log is append-only: % on % is refused', TG_TAG, obj.object_identity
                     USING ERRCODE = 'EV001';
             END IF;
         END LOOP;
     END IF;
 END $$;
+"""
+DDL_GUARD_TRIGGERS = """
 CREATE EVENT TRIGGER esdemo_guard_drop ON sql_drop EXECUTE FUNCTION public.esdemo_guard_ddl();
 CREATE EVENT TRIGGER esdemo_guard_ddl ON ddl_command_end EXECUTE FUNCTION public.esdemo_guard_ddl();
 """
@@ -260,8 +262,10 @@ class PostgresBackend(SqlBackend):
                 guarded = cur.execute("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'esdemo_guard_ddl')"
                                       ).fetchone()[0]
                 superuser = cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
-                if not guarded and superuser:
-                    cur.execute(DDL_GUARD)
+                if superuser:
+                    cur.execute(DDL_GUARD)   # this version's function, also where an older one was installed
+                    if not guarded:
+                        cur.execute(DDL_GUARD_TRIGGERS)
                 cur.execute("COMMIT")
             except BaseException:
                 if not cur.connection.broken:
