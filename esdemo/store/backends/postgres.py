@@ -47,8 +47,16 @@ when the next thread opens one, and a broken one is replaced on next use.
 SQL passed through ``query``/``sql``/``transaction``/``connection`` may use
 ``?`` placeholders, as on DuckDB and SQLite.
 
-Events are immutable in the database too: a statement trigger refuses any
-UPDATE, DELETE or TRUNCATE on ``events``.
+Events are immutable in the database too, through every door. ``query``
+runs one statement in a ``READ ONLY`` transaction that is always rolled
+back. Statement triggers refuse any UPDATE, DELETE or TRUNCATE on ``events``
+and any write at all to ``events`` or ``streams`` unless the transaction set
+``esdemo.log_writer`` (only ``append``, ``restore`` and ``bulk_load`` do, with
+``SET LOCAL``; the doors refuse SQL that names that setting or the
+``search_path``). A database-wide event trigger refuses DDL on the log (DROP,
+ALTER, a trigger added to it, its guard triggers dropped, a temporary table
+shadowing it); creating it needs a superuser, once per database: without one
+the row triggers still hold, but DDL on the log is not refused.
 """
 
 from __future__ import annotations
