@@ -52,7 +52,7 @@ def _check(steps: Sequence[Step]) -> None:
                              f"({step.policy!r}): a command has one sender; split it into two steps")
         if step.policy and step.trigger not in seen:
             raise BoardError(f"step {n}: the policy {step.policy!r} is woken by {step.trigger!r}, which is not an "
-                             f"earlier event on the board ({seen}); a policy reacts to something that already "
+                             f"earlier event on the board (earlier: {', '.join(seen) or 'none'}); a policy reacts to something that already "
                              "happened, so put its trigger before it")
         if step.trigger and not step.policy:
             raise BoardError(f"step {n} ({step.event}) has a trigger ({step.trigger!r}) but no policy: name the "
