@@ -192,9 +192,9 @@ def check_warehouse_message(warehouse_message: Any, seed: int = 17) -> Feedback:
                        "Prices in the message become a contract you must keep for every consumer; leave them out.")
         if lines != want:
             return _no(f"for order {order['order_id']} the lines should be {want}, found {lines}.")
-        extra = sorted(set(message) - {"order_id", "lines"})
-        if "total" in extra:
-            return _no("the warehouse has no use for the total; each field you publish is one you must keep "
-                       "forever. Leave it out.")
+        prices = {line["unit_price"] for line in order["lines"]} | {order["total"]}
+        if "total" in message or any(value in prices for value in _values(message) if isinstance(value, Decimal)):
+            return _no("the message carries prices or the total: the warehouse has no use for them, and each field "
+                       "you publish is one you must keep for every consumer. Leave them out.")
     return _ok("the warehouse can pick from the message alone (event-carried state transfer), and nothing "
                "personal or price-related left the order service.")
