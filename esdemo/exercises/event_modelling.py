@@ -31,21 +31,21 @@ _ANSWERS: dict[str, tuple[str, frozenset[str], str]] = {
                                         "ProductAdded", "ProductAddedToOrder", "ItemPutInBasket"}),
                      "it says a row changed, not what happened: the fact is that an item was added"),
     "UpdateOrder": ("command", frozenset({"OrderSubmitted", "OrderPlaced", "OrderCheckedOut", "CheckoutCompleted"}),
-                    "it is an order given (imperative), and a vague one; the fact is that the customer submitted "
-                    "(placed) the order"),
+                    ("it is an order given (imperative), and a vague one; the fact is that the customer submitted "
+                     "(placed) the order")),
     "PaymentProcess": ("command", frozenset({"OrderPaid", "PaymentReceived", "PaymentCaptured", "PaymentTaken",
                                              "PaymentSucceeded", "PaymentCompleted", "PaymentAccepted",
                                              "PaymentCharged", "CardCharged"}),
-                       "it names the work to do, not its outcome; and a process can still fail. The fact is that "
-                       "the payment went through (the order was paid)"),
+                       ("it names the work to do, not its outcome; and a process can still fail. The fact is that "
+                        "the payment went through (the order was paid)")),
     "ShipOrder": ("command", frozenset({"OrderShipped", "ParcelShipped", "OrderDispatched", "ParcelDispatched",
                                         "ParcelCollected", "ShipmentDispatched", "ParcelHandedToCourier"}),
-                  "it is imperative: someone asks for a shipment, which may be refused. The fact is that the order "
-                  "was shipped"),
+                  ("it is imperative: someone asks for a shipment, which may be refused. The fact is that the order "
+                   "was shipped")),
     "CustomerAddressChanged": ("event", frozenset({"CustomerAddressChanged", "CustomerMoved", "CustomerRelocated"}),
-                               "it is past tense and says one business fact, in the words the business uses; "
-                               "'Changed' on one meaningful attribute is fine (CustomerMoved is even closer to the "
-                               "reason)"),
+                               ("it is past tense and says one business fact, in the words the business uses; "
+                                "'Changed' on one meaningful attribute is fine (CustomerMoved is even closer to the "
+                                "reason)")),
     "OrderStatusSetToPaid": ("crud", frozenset({"OrderPaid", "PaymentReceived", "TransferReceived",
                                                 "BankTransferReceived", "PaymentCaptured", "PaymentSucceeded"}),
                              "it describes a column being set, not the business fact behind it: the money arrived"),
@@ -53,11 +53,11 @@ _ANSWERS: dict[str, tuple[str, frozenset[str], str]] = {
                       "it is past tense and names exactly what happened in the warehouse's words"),
     "OrderDeleted": ("crud", frozenset({"OrderCancelled", "OrderCanceled", "OrderCancelledByCustomer",
                                         "OrderWithdrawn", "OrderAbandoned"}),
-                     "it repeats what the old database did to a row; in an event log nothing is deleted, and the "
-                     "business fact is that the customer cancelled"),
+                     ("it repeats what the old database did to a row; in an event log nothing is deleted, and the "
+                      "business fact is that the customer cancelled")),
     "PaymentFailed": ("event", frozenset({"PaymentFailed", "PaymentDeclined", "CardDeclined", "PaymentRejected"}),
-                      "it is past tense and names a fact the business cares about (a storming session finds it "
-                      "next to OrderPaid)"),
+                      ("it is past tense and names a fact the business cares about (a storming session finds it "
+                       "next to OrderPaid)")),
 }
 
 
@@ -138,7 +138,7 @@ def sample_paid_order(seed: int = 0) -> dict[str, Any]:
         "shipping_address": f"{rng.randint(1, 99)} Main St",
         "card_last4": f"{rng.randrange(10000):04d}",
         "lines": lines,
-        "total": sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0")),
+        "total": sum((line["unit_price"] * line["quantity"] for line in lines), Decimal(0)),
     }
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.exercises import PROPOSED_EVENTS, check_event_names, check_warehouse_message, sample_paid_order
+from esdemo.exercises import (
+    PROPOSED_EVENTS,
+    check_event_names,
+    check_warehouse_message,
+    sample_paid_order,
+)
 
 RIGHT = {
     "OrderUpdated": ("crud", "ItemAdded"),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.storming import BOARD_COLUMNS, ORDER_STORMING, BoardError, Step, policy_sentences, storming_board
+from esdemo.storming import (
+    BOARD_COLUMNS,
+    ORDER_STORMING,
+    BoardError,
+    Step,
+    policy_sentences,
+    storming_board,
+)
 
 
 def test_the_board_has_one_row_per_event_in_time_order():
