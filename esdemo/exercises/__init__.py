@@ -32,15 +32,24 @@ from .failure_policies import check_policy_choice  # 91 · Testing and failure h
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
 from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
 from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers
+from .event_modelling import (
+    KINDS,
+    PROPOSED_EVENTS,
+    check_event_names,
+    check_warehouse_message,
+    sample_paid_order,
+)  # Event modelling
 
 __all__ = [
     "Feedback",
+    "KINDS",
     "MINOR_UNITS",
     "OPEN_CART_COLUMNS",
     "ORDER_FLOW",
     "ORDER_MUTANTS",
     "OUTBOX_SCHEMA",
     "PRICE_EVENTS",
+    "PROPOSED_EVENTS",
     "READ_PLANS",
     "SUMMARY_MUTANTS",
     "SkuDemand",
@@ -51,6 +60,7 @@ __all__ = [
     "check_change_price",
     "check_compensation",
     "check_coupon_order",
+    "check_event_names",
     "check_events_to_replay",
     "check_execute",
     "check_find_culprit",
@@ -73,6 +83,8 @@ __all__ = [
     "check_status_board",
     "check_summary_specs",
     "check_wait_by_polling",
+    "check_warehouse_message",
     "create_revenue_tables",
     "outbox_exercise_db",
+    "sample_paid_order",
 ]
