@@ -86,6 +86,58 @@ def _money_10(totals: dict[Any, Any]) -> str:
     return "{" + ", ".join(f"{key}: {value}" for key, value in sorted(totals.items(), key=str)) + "}"
 
 
+def _call_revenue_per_customer(revenue_per_customer: Callable[[list[RecordedEvent]], Any],
+                               events: list[RecordedEvent]) -> tuple[Any, str | None]:
+    """``(answer, None)`` if the learner's function returned a dict; ``(None, why not)`` if it raised or did not."""
+    try:
+        answer = revenue_per_customer(list(events))
+    except KeyError as exc:
+        if exc.args and exc.args[0] == "currency":
+            return None, ("KeyError: 'currency'. The shop's oldest payments are OrderPaid V1, stored before currencies "
+                          "existed. Read events through default_registry.decode(recorded): its upcaster turns V1 into "
+                          "V2 with currency 'USD', so your code sees one shape.")
+        return None, (f"your function raised KeyError {exc}. OrderPaid names the order, not the customer: remember "
+                      "each order's customer when you see its OrderCreated, and look it up at the payment.")
+    except TypeError as exc:
+        return None, (f"revenue_per_customer(events) raised TypeError: {exc}. It takes the list of recorded events "
+                      "(store.read_all()) and returns a dict.")
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        return None, f"revenue_per_customer(events) raised {type(exc).__name__}: {exc}"
+    if not isinstance(answer, dict):
+        return None, (f"your function returned a {type(answer).__name__}; return a dict "
+                      "{(customer_id, currency): Decimal amount}.")
+    return answer, None
+
+
+def _diagnose_wrong_revenue(answer: dict[Any, Any], expected: dict[tuple[str, str], Decimal],
+                            events: list[RecordedEvent]) -> str:
+    """Why ``answer`` (zeros dropped) differs from ``expected``: the first typical mistake it shows, in turn."""
+    if any(isinstance(value, float) for value in answer.values()):
+        return "the amounts are floats. Money stays Decimal all the way: start each total at Decimal('0')."
+    if not all(isinstance(value, (Decimal, int)) and not isinstance(value, bool) for value in answer.values()):
+        return f"the values must be Decimal amounts; yours include {next(iter(answer.values()))!r}."
+    if answer and all(isinstance(key, str) for key in answer):
+        customers = {customer for customer, _ in expected}
+        if set(answer) <= customers:
+            return ("your keys are customers only, so amounts in USD, EUR and GBP were added together. Never add "
+                    "different currencies: key the totals by (customer_id, currency).")
+        return (f"your keys are {sorted(answer)[:3]}...; key the totals by (customer_id, currency), e.g. "
+                f"{next(iter(expected))}.")
+    if answer == _right_revenue_per_customer(events, skip_v1=True):
+        return ("the USD revenue of the old payments is missing: OrderPaid V1 events have no 'currency' field, "
+                "and your code skipped them. Decode with default_registry.decode(recorded): the upcaster makes "
+                "every V1 payment a V2 payment in USD.")
+    if answer == _cart_values(events) or sum(answer.values()) > sum(expected.values()):
+        return ("your totals are higher than what was paid: they count items of orders that were never paid "
+                "(an abandoned cart, an unpaid order). Revenue is what OrderPaid says was paid: add up "
+                "OrderPaid amounts, not ItemAdded prices.")
+    customers = {customer for customer, _ in expected}
+    if any(isinstance(key, tuple) and key and key[0] not in customers for key in answer):
+        return (f"your keys {sorted(answer, key=str)[:2]}... are not (customer_id, currency). OrderPaid names "
+                "the order: look up the order's customer, remembered from its OrderCreated.")
+    return f"on a shop of the check's own, the answer is {_money_10(expected)}; yours is {_money_10(answer)}."
+
+
 def check_revenue_per_customer(revenue_per_customer: Callable[[list[RecordedEvent]], Any]) -> Feedback:
     """Exercise 10.1: ``revenue_per_customer(events) -> {(customer_id, currency): Decimal}`` from the log.
 
@@ -97,50 +149,12 @@ def check_revenue_per_customer(revenue_per_customer: Callable[[list[RecordedEven
     for seed in (1001, 1002):
         events = _capstone_shop(seed)
         expected = _right_revenue_per_customer(events)
-        try:
-            answer = revenue_per_customer(list(events))
-        except KeyError as exc:
-            if exc.args and exc.args[0] == "currency":
-                return _no("KeyError: 'currency'. The shop's oldest payments are OrderPaid V1, stored before currencies "
-                           "existed. Read events through default_registry.decode(recorded): its upcaster turns V1 into "
-                           "V2 with currency 'USD', so your code sees one shape.")
-            return _no(f"your function raised KeyError {exc}. OrderPaid names the order, not the customer: remember "
-                       "each order's customer when you see its OrderCreated, and look it up at the payment.")
-        except TypeError as exc:
-            return _no(f"revenue_per_customer(events) raised TypeError: {exc}. It takes the list of recorded events "
-                       "(store.read_all()) and returns a dict.")
-        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-            return _no(f"revenue_per_customer(events) raised {type(exc).__name__}: {exc}")
-        if not isinstance(answer, dict):
-            return _no(f"your function returned a {type(answer).__name__}; return a dict "
-                       "{(customer_id, currency): Decimal amount}.")
+        answer, problem = _call_revenue_per_customer(revenue_per_customer, events)
+        if problem:
+            return _no(problem)
         answer = {key: value for key, value in answer.items() if value != 0}
-        if answer == expected:
-            continue
-        if any(isinstance(value, float) for value in answer.values()):
-            return _no("the amounts are floats. Money stays Decimal all the way: start each total at Decimal('0').")
-        if not all(isinstance(value, (Decimal, int)) and not isinstance(value, bool) for value in answer.values()):
-            return _no(f"the values must be Decimal amounts; yours include {next(iter(answer.values()))!r}.")
-        if answer and all(isinstance(key, str) for key in answer):
-            customers = {customer for customer, _ in expected}
-            if set(answer) <= customers:
-                return _no("your keys are customers only, so amounts in USD, EUR and GBP were added together. Never add "
-                           "different currencies: key the totals by (customer_id, currency).")
-            return _no(f"your keys are {sorted(answer)[:3]}...; key the totals by (customer_id, currency), e.g. "
-                       f"{next(iter(expected))}.")
-        if answer == _right_revenue_per_customer(events, skip_v1=True):
-            return _no("the USD revenue of the old payments is missing: OrderPaid V1 events have no 'currency' field, "
-                       "and your code skipped them. Decode with default_registry.decode(recorded): the upcaster makes "
-                       "every V1 payment a V2 payment in USD.")
-        if answer == _cart_values(events) or sum(answer.values()) > sum(expected.values()):
-            return _no("your totals are higher than what was paid: they count items of orders that were never paid "
-                       "(an abandoned cart, an unpaid order). Revenue is what OrderPaid says was paid: add up "
-                       "OrderPaid amounts, not ItemAdded prices.")
-        customers = {customer for customer, _ in expected}
-        if any(isinstance(key, tuple) and key and key[0] not in customers for key in answer):
-            return _no(f"your keys {sorted(answer, key=str)[:2]}... are not (customer_id, currency). OrderPaid names "
-                       "the order: look up the order's customer, remembered from its OrderCreated.")
-        return _no(f"on a shop of the check's own, the answer is {_money_10(expected)}; yours is {_money_10(answer)}.")
+        if answer != expected:
+            return _no(_diagnose_wrong_revenue(answer, expected, events))
     return _ok("payments only (no carts, no unpaid orders), V1 payments upcast to USD, currencies kept apart, and each "
                "payment credited to the customer who created the order: right on two shops you had never seen.")
 
