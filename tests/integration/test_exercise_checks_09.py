@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.exercises import check_high_water_mark, check_wait_by_polling
+from esdemo.exercises import check_catch_up_time, check_high_water_mark, check_wait_by_polling
 
 # -- Exercise 1: wait_by_polling ----------------------------------------------------------------------
 
@@ -204,3 +204,57 @@ def test_right_high_water_marks_pass(answer):
 def test_typical_high_water_mark_mistakes_get_a_specific_hint(answer, hint):
     feedback = check_high_water_mark(answer)
     assert not feedback and hint in feedback.message, feedback.message
+
+
+# -- Notebook 94, exercise 2: catch_up_time ---------------------------------------------------------------
+
+
+def catch_up_right(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    if ceiling <= write_rate:
+        return None
+    return backlog / (ceiling - write_rate)
+
+
+def catch_up_ignores_the_commit(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    headroom = projection_rate - write_rate
+    return backlog / headroom if headroom > 0 else None
+
+
+def catch_up_forgets_new_writes(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    return backlog / ceiling if ceiling > write_rate else None
+
+
+def catch_up_divides_by_zero(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    return backlog / (ceiling - write_rate) if ceiling != write_rate else backlog / 0
+
+
+def catch_up_negative(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    return backlog / (ceiling - write_rate) if ceiling != write_rate else float("inf")
+
+
+def catch_up_always_none(*args):
+    return None
+
+
+def test_catch_up_time_right_answer_passes():
+    assert check_catch_up_time(catch_up_right)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define catch_up_time"),
+    (catch_up_ignores_the_commit, "ceiling"),
+    (catch_up_forgets_new_writes, "headroom"),
+    (catch_up_divides_by_zero, "divided by zero"),
+    (catch_up_negative, "return None"),
+    (catch_up_always_none, "has headroom"),
+    (lambda backlog, *rest: 1.0, "expected"),
+    (lambda backlog, write_rate, projection_rate, batch_size: 1.0, "signature"),
+])
+def test_catch_up_time_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_catch_up_time(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message
