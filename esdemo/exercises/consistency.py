@@ -299,3 +299,63 @@ def check_catch_up_time(catch_up_time: Callable[..., Any]) -> Feedback:
                    f"{ceiling - write_rate:.1f} events/s).")
     return _ok("the ceiling caps the projection's rate, the backlog shrinks by the headroom (ceiling minus writes), "
                "and a projection without headroom never catches up (None).")
+
+
+_PENDING_CASES = [  # the client's remembered commands (order id, position written), the view's checkpoint
+    ([("A", 5), ("B", 7), ("A", 9)], 7),
+    ([("A", 5), ("B", 7), ("A", 9)], 4),
+    ([("A", 5), ("B", 7), ("A", 9)], 9),
+    ([], 3),
+    ([("C", 3), ("D", 2)], 2),
+    ([("E", 4), ("F", 6), ("E", 5)], 3),
+]
+
+
+def _right_still_pending(pending: list[tuple[str, int]], view_position: int) -> list[str]:
+    shown: list[str] = []
+    for order_id, position in pending:
+        if position > view_position and order_id not in shown:
+            shown.append(order_id)
+    return shown
+
+
+def check_still_pending(still_pending: Callable[..., Any]) -> Feedback:
+    """Exercise 09.2: ``still_pending(pending, view_position) -> [order_id, ...]``, the optimistic UI's list.
+
+    The orders a page must still show as "placing..." because the view has not
+    applied one of their commands yet: each order once, in the order the client
+    sent them.
+    """
+    if _not_done(still_pending) or not callable(still_pending):
+        return _no("define still_pending(pending, view_position) first.")
+    for pending, view_position in _PENDING_CASES:
+        shown = f"still_pending({pending}, {view_position})"
+        expected = _right_still_pending(pending, view_position)
+        try:
+            answer = still_pending(list(pending), view_position)
+        except TypeError as exc:
+            return _no(f"call signature mismatch ({exc}). Use still_pending(pending, view_position), where pending is a "
+                       "list of (order_id, position) pairs.")
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            return _no(f"{shown} raised {type(exc).__name__}: {exc}")
+        if not isinstance(answer, list):
+            return _no(f"{shown} returned a {type(answer).__name__}; return a list of order ids, in the order sent.")
+        if answer == expected:
+            continue
+        at_the_position = [order_id for order_id, position in pending if position == view_position]
+        if at_the_position and at_the_position[0] in answer and at_the_position[0] not in expected:
+            return _no(f"{shown} returned {answer}: order {at_the_position[0]!r} was written at position "
+                       f"{view_position}, and a view whose checkpoint is {view_position} has applied it. Pending means "
+                       "position > view_position (has_reached uses >=).")
+        if len(answer) != len(set(answer)):
+            return _no(f"{shown} returned {answer}: an order shows once, however many of its commands are pending.")
+        if sorted(answer) == sorted(expected):
+            return _no(f"{shown} returned {answer}; keep the order in which the client sent them: {expected}.")
+        if any(order_id not in answer for order_id in expected):
+            missing = next(order_id for order_id in expected if order_id not in answer)
+            return _no(f"{shown} returned {answer}, without {missing!r}: one of its commands (a later one, perhaps) "
+                       "is above the view's checkpoint, so the view does not show it yet. Look at every command, not "
+                       "only the first of each order.")
+        return _no(f"{shown} returned {answer}; expected {expected}.")
+    return _ok("a command is pending while its position is above the view's checkpoint; each order shows once, in the "
+               "order sent, and a view exactly at the position has applied it.")
