@@ -182,3 +182,94 @@ def test_right_status_at_passes(answer):
 def test_typical_status_at_mistakes_get_a_specific_hint(answer, hint):
     feedback = check_status_at(answer)
     assert not feedback and hint in feedback.message, feedback.message
+
+
+# -- Notebook 95, exercise 1: PaymentsByWeekday --------------------------------------------------------------
+
+from datetime import timezone as _utc_zone  # noqa: E402
+
+from esdemo import Projection, SqlTable  # noqa: E402
+from esdemo.exercises import check_payments_by_weekday  # noqa: E402
+
+
+class PaymentsByWeekday(Projection):
+    name = "payments_by_weekday"
+    event_types = ("OrderPaid",)
+    registry = default_registry
+
+    def default_storage(self):
+        return SqlTable(key=("weekday", "currency"), columns={
+            "weekday": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
+
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.astimezone(_utc_zone.utc).weekday(), event.currency)
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + event.amount})
+
+
+class WeekdayFromRawData(PaymentsByWeekday):
+    registry = None
+
+    def handle(self, event, recorded, view):
+        if "currency" not in recorded.data:
+            return
+        key = (recorded.recorded_at.weekday(), recorded.data["currency"])
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + recorded.data["amount"]})
+
+
+class WeekdayRawCurrency(WeekdayFromRawData):
+    def handle(self, event, recorded, view):
+        recorded.data["currency"]
+        super().handle(event, recorded, view)
+
+
+class WeekdayEveryEvent(PaymentsByWeekday):
+    event_types = ("OrderPaid", "OrderSubmitted")
+
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.weekday(), getattr(event, "currency", "USD"))
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + getattr(event, "amount", Decimal("0"))})
+
+
+class WeekdayIsoNumbers(PaymentsByWeekday):
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.isoweekday() + 10, event.currency)
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + event.amount})
+
+
+class WeekdayWrongColumns(PaymentsByWeekday):
+    def default_storage(self):
+        return SqlTable(key=("day", "currency"), columns={
+            "day": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
+
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.weekday(), event.currency)
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"day": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + event.amount})
+
+
+def test_payments_by_weekday_right_answer_passes():
+    assert check_payments_by_weekday(PaymentsByWeekday)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define the class"),
+    (PaymentsByWeekday(), "pass the class itself"),
+    (WeekdayFromRawData, "OrderPaid V1"),
+    (WeekdayRawCurrency, "KeyError: 'currency'"),
+    (WeekdayEveryEvent, "Only OrderPaid counts"),
+    (WeekdayIsoNumbers, "from 0 (Monday)"),
+    (WeekdayWrongColumns, "no column"),
+])
+def test_payments_by_weekday_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_payments_by_weekday(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message
