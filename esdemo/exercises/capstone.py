@@ -8,15 +8,15 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..write.domain import default_registry
-from ..store.events import RecordedEvent
 from ..examples.orders import Order, OrderCreated, OrderPaid, order_paid_v1
-from ..store.ids import seeded_ids
-from ..write.repository import AggregateNotFoundError, Repository
 from ..read.projection import Projection
 from ..read.projection_runner import ProjectionRunner
 from ..store.clock import FakeClock
 from ..store.event_store import EventStore
+from ..store.events import RecordedEvent
+from ..store.ids import seeded_ids
+from ..write.domain import default_registry
+from ..write.repository import AggregateNotFoundError, Repository
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 
 _CAPSTONE_SKUS = [("BOOK-1", "25.00"), ("MUG-1", "12.00"), ("TEA-3", "11.20"), ("LAMP-1", "74.00"), ("PEN-2", "2.50")]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.exercises import check_catch_up_time, check_high_water_mark, check_still_pending, check_wait_by_polling
+from esdemo.exercises import (
+    check_catch_up_time,
+    check_high_water_mark,
+    check_still_pending,
+    check_wait_by_polling,
+)
 
 # -- Exercise 1: wait_by_polling ----------------------------------------------------------------------
 

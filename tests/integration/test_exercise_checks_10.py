@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from esdemo import AggregateNotFoundError, default_registry
+from esdemo import AggregateNotFoundError, Projection, SqlTable, default_registry
 from esdemo.examples.orders import OrderCreated, OrderPaid, payment_of
-from esdemo.exercises import check_revenue_per_customer, check_status_at
+from esdemo.exercises import (
+    check_payments_by_weekday,
+    check_revenue_per_customer,
+    check_status_at,
+)
 
 # -- Exercise 1: revenue_per_customer --------------------------------------------------------------------
 
@@ -186,11 +190,6 @@ def test_typical_status_at_mistakes_get_a_specific_hint(answer, hint):
 
 # -- Notebook 95, exercise 1: PaymentsByWeekday --------------------------------------------------------------
 
-from datetime import timezone as _utc_zone  # noqa: E402
-
-from esdemo import Projection, SqlTable  # noqa: E402
-from esdemo.exercises import check_payments_by_weekday  # noqa: E402
-
 
 class PaymentsByWeekday(Projection):
     name = "payments_by_weekday"
@@ -202,7 +201,7 @@ class PaymentsByWeekday(Projection):
             "weekday": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
 
     def handle(self, event, recorded, view):
-        key = (recorded.recorded_at.astimezone(_utc_zone.utc).weekday(), event.currency)
+        key = (recorded.recorded_at.astimezone(timezone.utc).weekday(), event.currency)
         row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
         view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
                      "revenue": row["revenue"] + event.amount})
