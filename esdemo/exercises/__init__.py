@@ -25,8 +25,8 @@ from .rebuilding import (
 )  # 06 · Rebuilding projections
 from .snapshots import check_account_v2, check_events_to_replay  # 07 · Snapshots
 from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency  # 08 · Schema evolution
-from .consistency import check_high_water_mark, check_wait_by_polling  # 09 · Eventual consistency
-from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
+from .consistency import check_catch_up_time, check_high_water_mark, check_still_pending, check_wait_by_polling  # 09 and 94 · Eventual consistency
+from .capstone import check_payments_by_weekday, check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
 from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 91 · Testing
 from .failure_policies import check_policy_choice  # 91 · Testing and failure handling
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
@@ -57,6 +57,7 @@ __all__ = [
     "check_append_with_retry",
     "check_balance_as_of",
     "check_balance_fold",
+    "check_catch_up_time",
     "check_change_price",
     "check_compensation",
     "check_coupon_order",
@@ -71,6 +72,7 @@ __all__ = [
     "check_open_carts",
     "check_order_specs",
     "check_order_stream",
+    "check_payments_by_weekday",
     "check_policy_choice",
     "check_price_list",
     "check_project_revenue",
@@ -81,6 +83,7 @@ __all__ = [
     "check_sku_demand_sql",
     "check_status_at",
     "check_status_board",
+    "check_still_pending",
     "check_summary_specs",
     "check_wait_by_polling",
     "check_warehouse_message",

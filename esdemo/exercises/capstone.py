@@ -8,10 +8,14 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..write.domain import default_registry
-from ..store.events import RecordedEvent
 from ..examples.orders import Order, OrderCreated, OrderPaid, order_paid_v1
+from ..read.projection import Projection
+from ..read.projection_runner import ProjectionRunner
+from ..store.clock import FakeClock
+from ..store.event_store import EventStore
+from ..store.events import RecordedEvent
 from ..store.ids import seeded_ids
+from ..write.domain import default_registry
 from ..write.repository import AggregateNotFoundError, Repository
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 
@@ -21,8 +25,15 @@ _CAPSTONE_SKUS = [("BOOK-1", "25.00"), ("MUG-1", "12.00"), ("TEA-3", "11.20"), (
 def _capstone_shop(seed: int) -> list[RecordedEvent]:
     """A small shop of the check's own: three customers; payments V2 in three currencies, one old V1
     payment, an order submitted but never paid, and an abandoned cart. Events of orders interleave."""
+    store = _capstone_store(seed, _fresh_store())
+    events = store.read_all()
+    store.close()
+    return events
+
+
+def _capstone_store(seed: int, store: Any) -> Any:
+    """Fill ``store`` with the shop of :func:`_capstone_shop` and return it, open."""
     rng = random.Random(seed)
-    store = _fresh_store()
     orders = Repository(store, Order, id_factory=seeded_ids(seed))
     customers = [f"C-{rng.randrange(1000, 9999)}" for _ in range(3)]
     plan = (["v1"] + ["USD", "EUR", "GBP", "USD", "EUR"] + ["unpaid", "cart"]) * 2
@@ -46,9 +57,7 @@ def _capstone_shop(seed: int) -> list[RecordedEvent]:
         if fate != "unpaid":
             order.pay(currency=fate)
         orders.save(order)
-    events = store.read_all()
-    store.close()
-    return events
+    return store
 
 
 def _right_revenue_per_customer(events: list[RecordedEvent], *, skip_v1: bool = False) -> dict[tuple[str, str], Decimal]:
@@ -223,3 +232,81 @@ def check_status_at(status_at: Callable[..., Any]) -> Feedback:
         return _no(f"{shown} ({what}) returned {answer!r}, expected {expected!r}.")
     return _ok("it replays only the events recorded up to `when` (that instant included), and returns None before the "
                "order existed: a question no view that only stores the present can answer.")
+
+
+def _weekday_store(seed: int) -> EventStore:
+    """The capstone shop, its appends 7 hours apart, so that its payments fall on different weekdays."""
+    clock = FakeClock(datetime(2024, 2, 1, 9, tzinfo=timezone.utc), timedelta(hours=7))
+    return _capstone_store(seed, EventStore(clock=clock))
+
+
+def _right_payments_by_weekday(events: list[RecordedEvent], *, skip_v1: bool = False) -> dict[tuple[int, str], tuple[int, Decimal]]:
+    totals: dict[tuple[int, str], tuple[int, Decimal]] = {}
+    for recorded in events:
+        if recorded.type != "OrderPaid" or (skip_v1 and recorded.schema_version == 1):
+            continue
+        event = default_registry.decode(recorded)
+        key = (recorded.recorded_at.astimezone(timezone.utc).weekday(), event.currency)
+        orders, revenue = totals.get(key, (0, Decimal("0")))
+        totals[key] = (orders + 1, revenue + event.amount)
+    return totals
+
+
+def _table(totals: dict[tuple[int, str], tuple[int, Decimal]]) -> str:
+    return ", ".join(f"({day}, {currency}): {orders} paid, {revenue}" for (day, currency), (orders, revenue)
+                     in sorted(totals.items()))
+
+
+def check_payments_by_weekday(projection_class: Any) -> Feedback:
+    """Exercise 95.1: ``PaymentsByWeekday``, a new view over old history: orders paid and revenue per
+    UTC weekday (0 = Monday) and currency, with columns ``weekday, currency, orders, revenue``.
+
+    The check runs the class with a :class:`ProjectionRunner` over two shops of
+    its own (V1 and V2 payments, unpaid orders, carts, payments on several
+    weekdays) and compares the view's rows with the right answer.
+    """
+    if _not_done(projection_class):
+        return _no("define the class PaymentsByWeekday first.")
+    if not (isinstance(projection_class, type) and issubclass(projection_class, Projection)):
+        return _no(f"pass the class itself (PaymentsByWeekday), a subclass of Projection; got {projection_class!r}.")
+    for seed in (1003, 1004):
+        with _weekday_store(seed) as store:
+            expected = _right_payments_by_weekday(store.read_all())
+            try:
+                projection = projection_class()
+            except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+                return _no(f"PaymentsByWeekday() raised {type(exc).__name__}: {exc}. The class needs a name, "
+                           "event_types, default_storage() and handle(event, recorded, view).")
+            try:
+                ProjectionRunner(store, projection).catch_up()
+                rows = projection.storage.rows()
+            except Exception as exc:  # noqa: BLE001
+                cause = exc.__cause__ or exc
+                if isinstance(cause, KeyError) and cause.args and cause.args[0] == "currency":
+                    return _no("KeyError: 'currency' on an OrderPaid V1, written before currencies existed. Set "
+                               "registry = default_registry on the class and read the decoded event: the upcaster "
+                               "turns every V1 payment into a V2 one in USD.")
+                return _no(f"running the view raised {type(cause).__name__}: {cause}")
+            try:
+                answer = {(row["weekday"], row["currency"]): (row["orders"], row["revenue"]) for row in rows}
+            except KeyError as exc:
+                return _no(f"the view's rows have no column {exc}; use the columns weekday, currency, orders, revenue "
+                           "(see PaymentsByHour in section 8.1).")
+            if answer == expected:
+                continue
+            if answer == _right_payments_by_weekday(store.read_all(), skip_v1=True):
+                return _no("the payments recorded by the old payment service (OrderPaid V1, no currency) are missing: "
+                           "the silent failure of section 8.1 again. Set registry = default_registry and match on the "
+                           "decoded OrderPaid, never on the stored data.")
+            paid = sum(orders for orders, _ in expected.values())
+            if sum(orders for orders, _ in answer.values()) > paid:
+                return _no(f"your view counts {sum(orders for orders, _ in answer.values())} payments, but the shop "
+                           f"had {paid}. Only OrderPaid counts: set event_types = ('OrderPaid',) and ignore the rest.")
+            days = {day for day, _ in answer}
+            if days and not days <= set(range(7)):
+                return _no(f"your weekdays are {sorted(days, key=str)}; use recorded.recorded_at.weekday() in UTC, "
+                           "an int from 0 (Monday) to 6 (Sunday).")
+            return _no(f"on a shop of the check's own the view should hold {_table(expected)}; yours holds "
+                       f"{_table(answer)}.")
+    return _ok("one row per weekday and currency, from decoded payments (V1 counted in USD), nothing but OrderPaid: "
+               "a new view, right over history it had never seen.")

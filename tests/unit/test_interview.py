@@ -23,7 +23,7 @@ from esdemo.interview import (
 
 COURSE = ("01_cqrs", "02_event_sourcing", "03_event_store", "04_aggregates", "05_projections",
           "06_rebuilding_projections", "07_snapshots", "08_schema_evolution", "09_eventual_consistency",
-          "10_capstone_order_system")
+          "10_capstone_order_system", "94_throughput_and_gaps", "95_capstone_read_side_and_operations")
 
 
 # -- the quiz -----------------------------------------------------------------------------------------
