@@ -14,7 +14,7 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.c
 # e.g. `make notebooks NB=notebooks/03_event_store.ipynb`.
 NB ?=
 
-.PHONY: help install lab check test unit notebooks-test notebooks exercises bench clean
+.PHONY: help install lab check lint test unit notebooks-test notebooks exercises bench clean
 
 help:
 	@echo "make lab        set up .venv if needed and open JupyterLab on the first notebook"
@@ -35,6 +35,10 @@ install: $(STAMP)
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb $(ROOT_ARGS) $(LAB_ARGS)
+
+# pyflakes, import order and a complexity limit (configured in pyproject.toml, [tool.ruff]).
+lint: install
+	$(VENV)/bin/ruff check esdemo tests scripts
 
 # Pre-flight for a workshop: versions, then one tiny cell in a fresh kernel.
 check: install

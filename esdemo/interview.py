@@ -258,7 +258,7 @@ QUIZ: tuple[Question, ...] = (
         "fails: the coupling CQRS set out to remove."),
        ("Nothing can be done; the user must refresh.", False,
         "There are standard techniques: read-your-writes tokens, polling with a spinner, optimistic UI."), at=1),
-    _q(6, "09_eventual_consistency.ipynb",
+    _q(6, "94_throughput_and_gaps.ipynb",
        "A reader follows the log with 'position > checkpoint', and the store numbers events from a sequence "
        "when a transaction begins. What can go wrong?",
        ("A transaction that took a lower number commits after a higher one was read; the reader has moved "

@@ -25,22 +25,31 @@ from .rebuilding import (
 )  # 06 · Rebuilding projections
 from .snapshots import check_account_v2, check_events_to_replay  # 07 · Snapshots
 from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency  # 08 · Schema evolution
-from .consistency import check_high_water_mark, check_wait_by_polling  # 09 · Eventual consistency
-from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
+from .consistency import check_catch_up_time, check_high_water_mark, check_still_pending, check_wait_by_polling  # 09 and 94 · Eventual consistency
+from .capstone import check_payments_by_weekday, check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
 from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 91 · Testing
 from .failure_policies import check_policy_choice  # 91 · Testing and failure handling
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
 from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
 from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers
+from .event_modelling import (
+    KINDS,
+    PROPOSED_EVENTS,
+    check_event_names,
+    check_warehouse_message,
+    sample_paid_order,
+)  # Event modelling
 
 __all__ = [
     "Feedback",
+    "KINDS",
     "MINOR_UNITS",
     "OPEN_CART_COLUMNS",
     "ORDER_FLOW",
     "ORDER_MUTANTS",
     "OUTBOX_SCHEMA",
     "PRICE_EVENTS",
+    "PROPOSED_EVENTS",
     "READ_PLANS",
     "SUMMARY_MUTANTS",
     "SkuDemand",
@@ -48,9 +57,11 @@ __all__ = [
     "check_append_with_retry",
     "check_balance_as_of",
     "check_balance_fold",
+    "check_catch_up_time",
     "check_change_price",
     "check_compensation",
     "check_coupon_order",
+    "check_event_names",
     "check_events_to_replay",
     "check_execute",
     "check_find_culprit",
@@ -61,6 +72,7 @@ __all__ = [
     "check_open_carts",
     "check_order_specs",
     "check_order_stream",
+    "check_payments_by_weekday",
     "check_policy_choice",
     "check_price_list",
     "check_project_revenue",
@@ -71,8 +83,11 @@ __all__ = [
     "check_sku_demand_sql",
     "check_status_at",
     "check_status_board",
+    "check_still_pending",
     "check_summary_specs",
     "check_wait_by_polling",
+    "check_warehouse_message",
     "create_revenue_tables",
     "outbox_exercise_db",
+    "sample_paid_order",
 ]

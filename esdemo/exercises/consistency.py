@@ -228,3 +228,134 @@ def check_high_water_mark(high_water_mark: Callable[[int, set[int]], Any]) -> Fe
                    "position is visible.")
     return _ok("it moves from the checkpoint over visible positions only, stops before the first gap, stays put when "
                "nothing new is visible, and never goes backwards.")
+
+
+def _right_catch_up_time(backlog: float, write_rate: float, projection_rate: float, batch_size: int,
+                         batch_overhead_s: float) -> float | None:
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    headroom = ceiling - write_rate
+    return backlog / headroom if headroom > 0 else None
+
+
+_CATCH_UP_CASES = [  # backlog, write rate, projection rate, batch size, commit cost
+    (10_000, 100, 1000, 200, 0.05),       # section 5's backlog, batches of 200: ceiling 800/s, headroom 700/s
+    (1_600, 100, 250, 100, 0.0),          # section 4's burst: no commit cost, headroom 150/s
+    (3_000, 250, 250, 100, 0.0),          # ceiling 250/s, writes 250/s: no headroom, never
+    (5_000, 150, 1000, 5, 0.02),          # tiny batches: ceiling 200/s, headroom 50/s
+    (0, 50, 400, 50, 0.01),               # nothing waiting
+    (10_000, 100, 1000, 10, 0.05),        # section 5, batches of 10: ceiling 167/s
+    (500, 300, 250, 1000, 0.0),           # slower than the writes: never
+]
+
+
+def check_catch_up_time(catch_up_time: Callable[..., Any]) -> Feedback:
+    """Exercise 94.2: ``catch_up_time(backlog, write_rate, projection_rate, batch_size, batch_overhead_s)``.
+
+    Seconds until a view with ``backlog`` events waiting has caught up while
+    commands keep writing, or ``None`` if it never will: the backlog divided by
+    the headroom, where the projection's rate is capped by the batch ceiling.
+    """
+    if _not_done(catch_up_time) or not callable(catch_up_time):
+        return _no("define catch_up_time(backlog, write_rate, projection_rate, batch_size, batch_overhead_s) first.")
+    for backlog, write_rate, projection_rate, batch_size, overhead in _CATCH_UP_CASES:
+        shown = f"catch_up_time({backlog}, {write_rate}, {projection_rate}, {batch_size}, {overhead})"
+        expected = _right_catch_up_time(backlog, write_rate, projection_rate, batch_size, overhead)
+        try:
+            answer = catch_up_time(backlog, write_rate, projection_rate, batch_size, overhead)
+        except ZeroDivisionError:
+            return _no(f"{shown} divided by zero. When the headroom is zero or negative the view never catches up: "
+                       "test for that first and return None.")
+        except TypeError as exc:
+            return _no(f"call signature mismatch ({exc}). Use catch_up_time(backlog, write_rate, projection_rate, "
+                       "batch_size, batch_overhead_s).")
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            return _no(f"{shown} raised {type(exc).__name__}: {exc}")
+        if expected is None:
+            if answer is None:
+                continue
+            if isinstance(answer, (int, float)) and not isinstance(answer, bool) and (answer < 0 or answer == float("inf")):
+                return _no(f"{shown} returned {answer!r}. The view never catches up here (the projection's ceiling, "
+                           f"{batch_size / (overhead + batch_size / projection_rate):.0f} events/s, is not above the "
+                           f"{write_rate} events/s written): return None, so that nobody mistakes it for a time.")
+            return _no(f"{shown} returned {answer!r}, but with a ceiling of "
+                       f"{batch_size / (overhead + batch_size / projection_rate):.0f} events/s against {write_rate} "
+                       "written the backlog never shrinks. Return None when the headroom is zero or less.")
+        if answer is None:
+            return _no(f"{shown} returned None, but this projection has headroom: it catches up after {expected:.1f} s.")
+        if not isinstance(answer, (int, float)) or isinstance(answer, bool):
+            return _no(f"{shown} returned {answer!r}; return a number of seconds (a float), or None.")
+        if abs(answer - expected) <= 1e-6 * max(1.0, expected):
+            continue
+        if backlog and abs(answer - backlog / (projection_rate - write_rate)) <= 1e-6 * answer and overhead:
+            return _no(f"{shown} returned {answer:.2f}: you used the projection rate as it is. Every batch also pays "
+                       f"the {overhead} s commit, so the projection applies at most batch_size / (batch_overhead_s + "
+                       "batch_size / projection_rate) events a second (its ceiling). Use that rate.")
+        ceiling = batch_size / (overhead + batch_size / projection_rate)
+        if backlog and abs(answer - backlog / ceiling) <= 1e-6 * answer:
+            return _no(f"{shown} returned {answer:.2f}: the time to apply the backlog alone. Meanwhile commands keep "
+                       f"writing {write_rate} events a second, so the backlog shrinks only by the headroom, the "
+                       "ceiling minus the write rate. Divide by that.")
+        return _no(f"{shown} returned {answer!r}; expected {expected:.2f} s (ceiling {ceiling:.1f} events/s, headroom "
+                   f"{ceiling - write_rate:.1f} events/s).")
+    return _ok("the ceiling caps the projection's rate, the backlog shrinks by the headroom (ceiling minus writes), "
+               "and a projection without headroom never catches up (None).")
+
+
+_PENDING_CASES = [  # the client's remembered commands (order id, position written), the view's checkpoint
+    ([("A", 5), ("B", 7), ("A", 9)], 7),
+    ([("A", 5), ("B", 7), ("A", 9)], 4),
+    ([("A", 5), ("B", 7), ("A", 9)], 9),
+    ([], 3),
+    ([("C", 3), ("D", 2)], 2),
+    ([("E", 4), ("F", 6), ("E", 5)], 3),
+]
+
+
+def _right_still_pending(pending: list[tuple[str, int]], view_position: int) -> list[str]:
+    shown: list[str] = []
+    for order_id, position in pending:
+        if position > view_position and order_id not in shown:
+            shown.append(order_id)
+    return shown
+
+
+def check_still_pending(still_pending: Callable[..., Any]) -> Feedback:
+    """Exercise 09.2: ``still_pending(pending, view_position) -> [order_id, ...]``, the optimistic UI's list.
+
+    The orders a page must still show as "placing..." because the view has not
+    applied one of their commands yet: each order once, in the order the client
+    sent them.
+    """
+    if _not_done(still_pending) or not callable(still_pending):
+        return _no("define still_pending(pending, view_position) first.")
+    for pending, view_position in _PENDING_CASES:
+        shown = f"still_pending({pending}, {view_position})"
+        expected = _right_still_pending(pending, view_position)
+        try:
+            answer = still_pending(list(pending), view_position)
+        except TypeError as exc:
+            return _no(f"call signature mismatch ({exc}). Use still_pending(pending, view_position), where pending is a "
+                       "list of (order_id, position) pairs.")
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            return _no(f"{shown} raised {type(exc).__name__}: {exc}")
+        if not isinstance(answer, list):
+            return _no(f"{shown} returned a {type(answer).__name__}; return a list of order ids, in the order sent.")
+        if answer == expected:
+            continue
+        at_the_position = [order_id for order_id, position in pending if position == view_position]
+        if at_the_position and at_the_position[0] in answer and at_the_position[0] not in expected:
+            return _no(f"{shown} returned {answer}: order {at_the_position[0]!r} was written at position "
+                       f"{view_position}, and a view whose checkpoint is {view_position} has applied it. Pending means "
+                       "position > view_position (has_reached uses >=).")
+        if len(answer) != len(set(answer)):
+            return _no(f"{shown} returned {answer}: an order shows once, however many of its commands are pending.")
+        if sorted(answer) == sorted(expected):
+            return _no(f"{shown} returned {answer}; keep the order in which the client sent them: {expected}.")
+        if any(order_id not in answer for order_id in expected):
+            missing = next(order_id for order_id in expected if order_id not in answer)
+            return _no(f"{shown} returned {answer}, without {missing!r}: one of its commands (a later one, perhaps) "
+                       "is above the view's checkpoint, so the view does not show it yet. Look at every command, not "
+                       "only the first of each order.")
+        return _no(f"{shown} returned {answer}; expected {expected}.")
+    return _ok("a command is pending while its position is above the view's checkpoint; each order shows once, in the "
+               "order sent, and a view exactly at the position has applied it.")

@@ -139,6 +139,67 @@ def _outbox_state(con: duckdb.DuckDBPyConnection, product_id: str) -> tuple[Deci
     return price, rows
 
 
+def _diagnose_price_change(change_price: Callable[..., Any], products: dict[str, Decimal], old: Decimal,
+                           new: Decimal) -> str | None:
+    """A normal run on a fresh database: None if mug-3's price changed and one right outbox row was written."""
+    con = outbox_exercise_db(products)
+    try:
+        change_price(con, "mug-3", new)
+    except Exception as exc:  # noqa: BLE001
+        return f"change_price(con, 'mug-3', Decimal('8.75')) raised {exc!r}."
+    try:
+        if _in_transaction(con):
+            return "your function began a transaction and never committed it: end with con.commit()."
+        price, rows = _outbox_state(con, "mug-3")
+        (other,) = con.execute("SELECT price FROM products WHERE id = 'lamp-7'").fetchone()
+    except duckdb.ConnectionException:
+        return ("the connection was closed by your function. In DuckDB `with con:` closes the connection "
+                "(it does not open a transaction as sqlite3 does): use con.begin() ... con.commit().")
+    if other != products["lamp-7"]:
+        return "another product's price changed too: update only WHERE id = ?."
+    if price != new:
+        return f"the products table still says {price} for mug-3; UPDATE products SET price = ? WHERE id = ?."
+    if not rows:
+        return ("the price changed but the outbox is empty: nobody (no read view, no other service) will ever "
+                "hear about it. INSERT a ProductPriceUpdated row into the outbox as well.")
+    if len(rows) != 1:
+        return f"one price change should write one outbox row, found {len(rows)}."
+    expected = ("ProductPriceUpdated", "mug-3", old, new)
+    if rows[0] != expected:
+        names = ("type", "product_id", "old_price", "new_price")
+        wrong = [f"{n}={got!r} (expected {want!r})" for n, got, want in zip(names, rows[0], expected) if got != want]
+        return "the outbox row is not quite right: " + ", ".join(wrong) + ". old_price is the price before the change."
+    return None
+
+
+def _diagnose_crash_between_writes(change_price: Callable[..., Any], products: dict[str, Decimal], old: Decimal,
+                                   new: Decimal) -> str | None:
+    """Pull the plug on the second write: None if the database holds neither the new price nor an outbox row."""
+    con = outbox_exercise_db(products)
+    crashing = CrashAtWrite(con, crash_at=2)
+    try:
+        change_price(crashing, "mug-3", new)
+    except Exception:  # noqa: BLE001  (the crash we caused, or what the learner turned it into)
+        pass
+    if len(crashing.writes) < 2:
+        return ("the check could not interrupt your function between its two writes: run both statements "
+                "through con.execute(...) on the connection you are given.")
+    if _in_transaction(con):
+        con.rollback()  # the process died: the database throws away what was not committed
+    price, rows = _outbox_state(con, "mug-3")
+    if price == new and not rows:
+        return ("when the process died between your two writes, the price had changed and the event was lost: "
+                "the dual-write problem. Do both in ONE transaction: con.begin(), both statements, con.commit() "
+                "(con.rollback() if anything fails).")
+    if price == old and rows:
+        return ("when the process died between your two writes, the outbox announced a price change that never "
+                "happened. Do both in ONE transaction: con.begin(), both statements, con.commit().")
+    if price != old or rows:
+        return (f"after the crash the database holds price {price} and {len(rows)} outbox rows; a crash must "
+                "leave both untouched. Do both writes in ONE transaction.")
+    return None
+
+
 def check_change_price(change_price: Callable[..., Any]) -> Feedback:
     """Exercise 01.2: ``change_price(con, product_id, new_price)`` updates the product and writes the outbox
     in ONE transaction, so a crash between the two writes leaves neither.
@@ -150,55 +211,9 @@ def check_change_price(change_price: Callable[..., Any]) -> Feedback:
         return _no("define change_price(con, product_id, new_price) first.")
     old, new = Decimal("9.50"), Decimal("8.75")
     products = {"lamp-7": Decimal("64.00"), "mug-3": old}
-    con = outbox_exercise_db(products)
-    try:
-        change_price(con, "mug-3", new)
-    except Exception as exc:  # noqa: BLE001
-        return _no(f"change_price(con, 'mug-3', Decimal('8.75')) raised {exc!r}.")
-    try:
-        if _in_transaction(con):
-            return _no("your function began a transaction and never committed it: end with con.commit().")
-        price, rows = _outbox_state(con, "mug-3")
-        (other,) = con.execute("SELECT price FROM products WHERE id = 'lamp-7'").fetchone()
-    except duckdb.ConnectionException:
-        return _no("the connection was closed by your function. In DuckDB `with con:` closes the connection "
-                   "(it does not open a transaction as sqlite3 does): use con.begin() ... con.commit().")
-    if other != products["lamp-7"]:
-        return _no("another product's price changed too: update only WHERE id = ?.")
-    if price != new:
-        return _no(f"the products table still says {price} for mug-3; UPDATE products SET price = ? WHERE id = ?.")
-    if not rows:
-        return _no("the price changed but the outbox is empty: nobody (no read view, no other service) will ever "
-                   "hear about it. INSERT a ProductPriceUpdated row into the outbox as well.")
-    if len(rows) != 1:
-        return _no(f"one price change should write one outbox row, found {len(rows)}.")
-    expected = ("ProductPriceUpdated", "mug-3", old, new)
-    if rows[0] != expected:
-        names = ("type", "product_id", "old_price", "new_price")
-        wrong = [f"{n}={got!r} (expected {want!r})" for n, got, want in zip(names, rows[0], expected) if got != want]
-        return _no("the outbox row is not quite right: " + ", ".join(wrong) + ". old_price is the price before the change.")
-
-    con = outbox_exercise_db(products)
-    crashing = CrashAtWrite(con, crash_at=2)
-    try:
-        change_price(crashing, "mug-3", new)
-    except Exception:  # noqa: BLE001  (the crash we caused, or what the learner turned it into)
-        pass
-    if len(crashing.writes) < 2:
-        return _no("the check could not interrupt your function between its two writes: run both statements "
-                   "through con.execute(...) on the connection you are given.")
-    if _in_transaction(con):
-        con.rollback()  # the process died: the database throws away what was not committed
-    price, rows = _outbox_state(con, "mug-3")
-    if price == new and not rows:
-        return _no("when the process died between your two writes, the price had changed and the event was lost: "
-                   "the dual-write problem. Do both in ONE transaction: con.begin(), both statements, con.commit() "
-                   "(con.rollback() if anything fails).")
-    if price == old and rows:
-        return _no("when the process died between your two writes, the outbox announced a price change that never "
-                   "happened. Do both in ONE transaction: con.begin(), both statements, con.commit().")
-    if price != old or rows:
-        return _no(f"after the crash the database holds price {price} and {len(rows)} outbox rows; a crash must "
-                   "leave both untouched. Do both writes in ONE transaction.")
+    problem = (_diagnose_price_change(change_price, products, old, new)
+               or _diagnose_crash_between_writes(change_price, products, old, new))
+    if problem:
+        return _no(problem)
     return _ok("the price and its event are written together or not at all: after a crash between the two writes "
                "there was neither. A relay can now publish the outbox at leisure.")

@@ -111,6 +111,23 @@ def check_balance_as_of(balance_as_of: Callable[..., Any]) -> Feedback:
     return _ok("right at all four instants, including one exactly at an event's timestamp.")
 
 
+def _fold_rounding_withdrawals(balance: Decimal, event: Any) -> Decimal:
+    """The check's planted bug: a balance fold that rounds withdrawals to whole dollars."""
+    if event.type == "AccountOpened":
+        return event.data["opening_balance"]
+    if event.type == "MoneyDeposited":
+        return balance + event.data["amount"]
+    return balance - event.data["amount"].to_integral_value()
+
+
+def _fold_correctly(balance: Decimal, event: Any) -> Decimal:
+    """A balance fold without a bug: it agrees with the Account replay at every step."""
+    if event.type == "AccountOpened":
+        return event.data["opening_balance"]
+    sign = 1 if event.type == "MoneyDeposited" else -1
+    return balance + sign * event.data["amount"]
+
+
 def check_find_culprit(find_culprit: Callable[..., Any]) -> Feedback:
     """Exercise 02.3: ``find_culprit(events, buggy_after)`` returns the first event after which a buggy fold
     disagrees with the ``Account`` replay, or ``None`` when they always agree.
@@ -128,21 +145,8 @@ def check_find_culprit(find_culprit: Callable[..., Any]) -> Feedback:
     _, events, _ = _account_log("31", Decimal("0"), moves, day)
     culprit = events[4]                                   # MoneyWithdrawn(60.75), version 5
 
-    def rounds_withdrawals(balance: Decimal, event: Any) -> Decimal:
-        if event.type == "AccountOpened":
-            return event.data["opening_balance"]
-        if event.type == "MoneyDeposited":
-            return balance + event.data["amount"]
-        return balance - event.data["amount"].to_integral_value()
-
-    def correct(balance: Decimal, event: Any) -> Decimal:
-        if event.type == "AccountOpened":
-            return event.data["opening_balance"]
-        sign = 1 if event.type == "MoneyDeposited" else -1
-        return balance + sign * event.data["amount"]
-
     try:
-        found = find_culprit(events, rounds_withdrawals)
+        found = find_culprit(events, _fold_rounding_withdrawals)
     except Exception as exc:  # noqa: BLE001
         return _no(f"find_culprit(events, buggy_after) raised {exc!r}.")
     if isinstance(found, int) and not isinstance(found, bool):
@@ -163,7 +167,7 @@ def check_find_culprit(find_culprit: Callable[..., Any]) -> Feedback:
         return _no(f"the culprit is the event at version {culprit.version} ({culprit.type} {culprit.data['amount']}); "
                    f"you returned {found!r}.")
     try:
-        clean = find_culprit(events, correct)
+        clean = find_culprit(events, _fold_correctly)
     except Exception as exc:  # noqa: BLE001
         return _no(f"with a fold that has no bug, your function raised {exc!r}; it should return None.")
     if clean is not None:

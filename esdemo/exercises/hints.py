@@ -13,6 +13,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 HINTS: dict[str, tuple[str, ...]] = {
+    "event_names": (
+        "Read each name aloud and ask: is it an order given (\"ship the order!\"), or a fact that already "
+        "happened? And if it is a fact, does it say what happened in the business, or only that some data changed?",
+        "Imperative verbs (Update..., Ship..., Submit...) and names for the work (...Process) are commands in "
+        "disguise; Updated, Deleted, StatusSetTo... describe a row, so they are CRUD-shaped. The rest are events.",
+        "For the better name, read the 'when it is written' column and name that fact: Noun + past participle, "
+        "in PascalCase, e.g. 'written when the courier collected the parcel' -> OrderShipped. A good event keeps "
+        "its name (write None).",
+    ),
+    "warehouse_message": (
+        "Ask what the warehouse must know to pick and pack without calling the order service back, and what it "
+        "must never learn.",
+        "It needs which order and, per line, which sku and how many; the name, e-mail, address, card, prices and "
+        "total stay home.",
+        "Build a new dict: {'order_id': order['order_id'], 'lines': [{'sku': ..., 'quantity': ...} for line in "
+        "order['lines']]}, keeping the lines in their order.",
+    ),
     "events_to_replay": (
         "A load replays what comes after the snapshot it starts from, up to the version it wants. "
         "So the question is: which stored snapshot can this load start from?",

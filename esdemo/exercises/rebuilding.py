@@ -114,6 +114,62 @@ OPEN_CART_COLUMNS = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "items": "
 """Exercise 06.2's view: one row per cart not (yet) checked out."""
 
 
+def _carts_from_write_model(store: Any, orders: Any) -> dict[str, Any]:
+    """Every order of the shop, loaded from its stream: the truth the view is compared with."""
+    carts = {}
+    for (stream_id,) in store.query("SELECT DISTINCT stream_id FROM events ORDER BY stream_id"):
+        order = orders.load(stream_id.removeprefix("Order-"))
+        carts[order.id] = order
+    return carts
+
+
+def _diagnose_which_carts(projection: Any, got: dict[str, Any], carts: dict[str, Any],
+                          open_ids: set[str]) -> str | None:
+    """None if the view holds exactly the open carts; else why it is empty, has checked-out orders or misses some."""
+    if not got:
+        if projection.registry is None:
+            return ("the view is empty. Without registry = default_registry, handle() receives RecordedEvents and "
+                    "no case OrderCreated(...) matches.")
+        return "the view is empty: insert a row for every OrderCreated."
+    extra = set(got) - open_ids
+    if extra:
+        if {carts[order_id].status for order_id in extra if order_id in carts} == {"submitted"}:
+            return ("paid orders are gone, but submitted ones are still there. A cart closes at checkout: delete "
+                    "its row on OrderSubmitted, not on OrderPaid.")
+        return (f"{len(extra)} of your rows are orders that were checked out. When an OrderSubmitted arrives, the "
+                "cart is no longer open: view.delete(order_id).")
+    missing = open_ids - set(got)
+    if missing:
+        empty = {order_id for order_id in missing if not carts[order_id].lines}
+        if empty == missing:
+            return ("carts with no items are missing. An empty cart is still an open cart: insert the row on "
+                    "OrderCreated (items 0, value 0), not on the first ItemAdded.")
+        return f"open carts missing from your view: {sorted(missing)}."
+    return None
+
+
+def _first_wrong_cart(got: dict[str, Any], carts: dict[str, Any], open_ids: set[str]) -> str | None:
+    """The first open cart (by id) whose customer, item count or value is wrong, said with the likely cause; or None."""
+    for order_id in sorted(open_ids):
+        order, row = carts[order_id], got[order_id]
+        units = sum(line["quantity"] for line in order.lines)
+        if row["customer_id"] != order.customer_id:
+            return (f"cart {order_id}: customer_id {row['customer_id']!r}, expected {order.customer_id!r} (from "
+                    "OrderCreated).")
+        if row["items"] != units:
+            if row["items"] == len(order.lines):
+                return (f"cart {order_id}: items is {row['items']}, the number of ItemAdded events; count units: "
+                        "add each event's quantity.")
+            return f"cart {order_id}: items is {row['items']}, expected {units} units."
+        if row["value"] != order.total:
+            last = order.lines[-1] if order.lines else None
+            if last and row["value"] == last["price"] * last["quantity"]:
+                return (f"cart {order_id}: value {row['value']} is only the last line. The cart's value is its "
+                        "total: ItemAdded.new_total (or add price × quantity to the row's value).")
+            return f"cart {order_id}: value is {row['value']}, expected {order.total}."
+    return None
+
+
 def check_open_carts(OpenCarts: Any) -> Feedback:  # noqa: N803 - the learner's class
     """Exercise 06.2: a new view built from history: the carts nobody has checked out.
 
@@ -136,46 +192,10 @@ def check_open_carts(OpenCarts: Any) -> Feedback:  # noqa: N803 - the learner's 
     if rows and not set(OPEN_CART_COLUMNS) <= set(rows[0]):
         return _no(f"the view's rows have the columns {sorted(rows[0])}; use OPEN_CART_COLUMNS: {list(OPEN_CART_COLUMNS)}.")
     got = {row["order_id"]: row for row in rows}
-    carts = {}
-    for (stream_id,) in store.query("SELECT DISTINCT stream_id FROM events ORDER BY stream_id"):
-        order = orders.load(stream_id.removeprefix("Order-"))
-        carts[order.id] = order
+    carts = _carts_from_write_model(store, orders)
     open_ids = {order_id for order_id, order in carts.items() if order.status == "created"}
-    if not got:
-        if projection.registry is None:
-            return _no("the view is empty. Without registry = default_registry, handle() receives RecordedEvents and "
-                       "no case OrderCreated(...) matches.")
-        return _no("the view is empty: insert a row for every OrderCreated.")
-    extra = set(got) - open_ids
-    if extra:
-        if {carts[order_id].status for order_id in extra if order_id in carts} == {"submitted"}:
-            return _no("paid orders are gone, but submitted ones are still there. A cart closes at checkout: delete "
-                       "its row on OrderSubmitted, not on OrderPaid.")
-        return _no(f"{len(extra)} of your rows are orders that were checked out. When an OrderSubmitted arrives, the "
-                   "cart is no longer open: view.delete(order_id).")
-    missing = open_ids - set(got)
-    if missing:
-        empty = {order_id for order_id in missing if not carts[order_id].lines}
-        if empty == missing:
-            return _no("carts with no items are missing. An empty cart is still an open cart: insert the row on "
-                       "OrderCreated (items 0, value 0), not on the first ItemAdded.")
-        return _no(f"open carts missing from your view: {sorted(missing)}.")
-    for order_id in sorted(open_ids):
-        order, row = carts[order_id], got[order_id]
-        units = sum(line["quantity"] for line in order.lines)
-        if row["customer_id"] != order.customer_id:
-            return _no(f"cart {order_id}: customer_id {row['customer_id']!r}, expected {order.customer_id!r} (from "
-                       "OrderCreated).")
-        if row["items"] != units:
-            if row["items"] == len(order.lines):
-                return _no(f"cart {order_id}: items is {row['items']}, the number of ItemAdded events; count units: "
-                           "add each event's quantity.")
-            return _no(f"cart {order_id}: items is {row['items']}, expected {units} units.")
-        if row["value"] != order.total:
-            last = order.lines[-1] if order.lines else None
-            if last and row["value"] == last["price"] * last["quantity"]:
-                return _no(f"cart {order_id}: value {row['value']} is only the last line. The cart's value is its "
-                           "total: ItemAdded.new_total (or add price × quantity to the row's value).")
-            return _no(f"cart {order_id}: value is {row['value']}, expected {order.total}.")
+    problem = _diagnose_which_carts(projection, got, carts, open_ids) or _first_wrong_cart(got, carts, open_ids)
+    if problem:
+        return _no(problem)
     return _ok(f"{len(open_ids)} open carts worth {sum((carts[i].total for i in open_ids), Decimal('0'))}, built "
                f"from a history of {store.head()} events that never had this view.")

@@ -19,6 +19,53 @@ def _describe(plan: Any) -> str:
         return repr(plan)
 
 
+def _diagnose_wrong_plan(completed: Any, plan: list[Any], want: list[tuple[str, Any]]) -> str:
+    """Why ``plan`` differs from the right undo plan ``want`` after ``completed``: its first typical mistake."""
+    kinds = [type(command) for _, command in plan] if all(isinstance(p, tuple) and len(p) == 2 for p in plan) else None
+    if kinds is None:
+        return (f"return a list of (step, command) pairs, e.g. [('release-stock', ReleaseStock(order_id, reason))]; "
+                f"got {plan!r}.")
+    if CancelOrder not in kinds:
+        return (f"after {completed} the order must end cancelled: add ('cancel-order', CancelOrder(order_id, "
+                "reason)) as the last step, or it stays 'placed' for ever.")
+    if "payment" not in completed and RefundPayment in kinds:
+        return (f"after {completed} nothing was charged, so there is nothing to refund: undo only the steps that "
+                "completed.")
+    if "stock" not in completed and ReleaseStock in kinds:
+        return f"after {completed} nothing was reserved: undo only the steps that completed."
+    if "stock" in completed and ReleaseStock not in kinds:
+        return f"after {completed} the stock is still reserved: release it with ReleaseStock."
+    if "payment" in completed and RefundPayment not in kinds:
+        return (f"after {completed} the customer was charged: refund with RefundPayment (a new event; the "
+                "charge stays in the log).")
+    if sorted(map(repr, plan)) == sorted(map(repr, want)):
+        return (f"right steps, wrong order: {_describe(plan)}. Undo newest first (refund, then release), and "
+                "cancel the order last, once everything it held is given back.")
+    return (f"for completed={completed} the plan is {_describe(plan)}; expected {_describe(want)} (the step names "
+            "'refund-payment', 'release-stock', 'cancel-order' name the command ids; keep the reason).")
+
+
+def _diagnose_in_checkout(compensate: Callable[[str, list[str], str], Any]) -> str | None:
+    """Run the learner's plan inside the checkout process: None if both scenarios end with the shop made whole."""
+    class Learners(CheckoutProcess):
+        def compensations(self, order_id: str, completed: list[str], reason: str) -> list[tuple[str, Any]]:
+            return list(compensate(order_id, completed, reason))
+
+    for scenario in ("declined", "refused"):
+        try:
+            run = run_scenario(scenario, backend="sqlite", process=Learners)
+        except Exception as exc:
+            return f"in the {scenario} scenario the process manager failed with {exc!r}."
+        try:
+            ledger, on_hand, status = run.ledger, run.shop.warehouse().on_hand, run.shop.order_status("A1")
+        finally:
+            run.store.close()
+        if on_hand != {"BOOK-1": 10, "PEN-2": 10} or status != "cancelled" or ledger["PaymentRefunded"] != \
+                ledger["PaymentCharged"]:
+            return f"in the {scenario} scenario the shop ended with stock {on_hand}, order {status}, ledger {ledger}."
+    return None
+
+
 def check_compensation(compensate: Callable[[str, list[str], str], Any]) -> Feedback:
     """Exercise 1: ``compensate(order_id, completed, reason)`` returns the undo plan as ``[(step, command), ...]``.
 
@@ -34,47 +81,11 @@ def check_compensation(compensate: Callable[[str, list[str], str], Any]) -> Feed
         except Exception as exc:  # a learner's bug: report it, never raise from a check
             return _no(f"compensate('Z9', {completed}, 'payment declined') raised {exc!r}.")
         want = compensations("Z9", list(completed), "payment declined")
-        if plan == want:
-            continue
-        kinds = [type(command) for _, command in plan] if all(isinstance(p, tuple) and len(p) == 2 for p in plan) else None
-        if kinds is None:
-            return _no(f"return a list of (step, command) pairs, e.g. [('release-stock', ReleaseStock(order_id, reason))]; "
-                       f"got {plan!r}.")
-        if CancelOrder not in kinds:
-            return _no(f"after {completed} the order must end cancelled: add ('cancel-order', CancelOrder(order_id, "
-                       "reason)) as the last step, or it stays 'placed' for ever.")
-        if "payment" not in completed and RefundPayment in kinds:
-            return _no(f"after {completed} nothing was charged, so there is nothing to refund: undo only the steps that "
-                       "completed.")
-        if "stock" not in completed and ReleaseStock in kinds:
-            return _no(f"after {completed} nothing was reserved: undo only the steps that completed.")
-        if "stock" in completed and ReleaseStock not in kinds:
-            return _no(f"after {completed} the stock is still reserved: release it with ReleaseStock.")
-        if "payment" in completed and RefundPayment not in kinds:
-            return _no(f"after {completed} the customer was charged: refund with RefundPayment (a new event; the "
-                       "charge stays in the log).")
-        if sorted(map(repr, plan)) == sorted(map(repr, want)):
-            return _no(f"right steps, wrong order: {_describe(plan)}. Undo newest first (refund, then release), and "
-                       "cancel the order last, once everything it held is given back.")
-        return _no(f"for completed={completed} the plan is {_describe(plan)}; expected {_describe(want)} (the step names "
-                   "'refund-payment', 'release-stock', 'cancel-order' name the command ids; keep the reason).")
-
-    class Learners(CheckoutProcess):
-        def compensations(self, order_id: str, completed: list[str], reason: str) -> list[tuple[str, Any]]:
-            return list(compensate(order_id, completed, reason))
-
-    for scenario in ("declined", "refused"):
-        try:
-            run = run_scenario(scenario, backend="sqlite", process=Learners)
-        except Exception as exc:
-            return _no(f"in the {scenario} scenario the process manager failed with {exc!r}.")
-        try:
-            ledger, on_hand, status = run.ledger, run.shop.warehouse().on_hand, run.shop.order_status("A1")
-        finally:
-            run.store.close()
-        if on_hand != {"BOOK-1": 10, "PEN-2": 10} or status != "cancelled" or ledger["PaymentRefunded"] != \
-                ledger["PaymentCharged"]:
-            return _no(f"in the {scenario} scenario the shop ended with stock {on_hand}, order {status}, ledger {ledger}.")
+        if plan != want:
+            return _no(_diagnose_wrong_plan(completed, plan, want))
+    problem = _diagnose_in_checkout(compensate)
+    if problem:
+        return _no(problem)
     return _ok("newest first, only what completed, and the order cancelled last: the declined payment gave its stock "
                "back, and the refused shipment refunded once. Nothing was deleted: the log shows the charge and the refund.")
 

@@ -717,82 +717,102 @@ def install_events_upto(store: EventStore) -> str:
 
 # -- code fingerprints -------------------------------------------------------------------------------
 
+class _CodeHasher:
+    """Feeds the code behind things into one sha256 digest, each class and each registry once."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.seen: set[int] = set()
+
+    def text(self, text: str) -> None:
+        self.digest.update(text.encode("utf-8", "replace"))
+        self.digest.update(b"\0")
+
+    def code(self, obj: types.CodeType) -> None:
+        """The bytecode, the names it uses and its constants (nested functions' code included)."""
+        self.digest.update(obj.co_code)
+        self.text(repr(obj.co_names))
+        for const in obj.co_consts:
+            if isinstance(const, types.CodeType):
+                self.code(const)
+            else:
+                self.text(repr(const))
+
+    def function(self, func: Any) -> None:
+        """A plain function's qualified name and code (a bound or static/class method is unwrapped first)."""
+        func = getattr(func, "__func__", func)
+        if isinstance(func, types.FunctionType):
+            self.text(func.__qualname__)
+            self.code(func.__code__)
+
+    def klass(self, cls: type) -> None:
+        """Every class of the MRO (but object and abc's): its methods and its plain class attributes."""
+        if id(cls) in self.seen:
+            return
+        self.seen.add(id(cls))
+        for base in cls.__mro__:
+            if base is object or base.__module__ == "abc":
+                continue
+            self.text(base.__qualname__)
+            for name, value in sorted(vars(base).items()):
+                if name.startswith("__") and name != "__init__":
+                    continue
+                self.attribute(name, value)
+
+    def attribute(self, name: str, value: Any) -> None:
+        """One class attribute: a method by its code, a plain value by its repr; anything else is left out."""
+        if isinstance(value, (staticmethod, classmethod)) or isinstance(value, types.FunctionType):
+            self.text(name)
+            self.function(value)
+        elif isinstance(value, (str, int, float, tuple, frozenset, bool)) or value is None:
+            self.text(f"{name}={value!r}")
+        elif isinstance(value, (set, list)):
+            self.text(f"{name}={sorted(map(repr, value))!r}")
+
+    def registry(self, reg: Any) -> None:
+        """Each registered event type with its schema version and class, then each upcaster step."""
+        if id(reg) in self.seen:
+            return
+        self.seen.add(id(reg))
+        for name in getattr(reg, "types", []):
+            cls = reg.class_for(name)
+            self.text(f"{name}:{getattr(cls, 'schema_version', '?')}")
+            self.klass(cls)
+        steps = getattr(getattr(reg, "upcasters", None), "_steps", {})
+        for (event_type, version), step in sorted(steps.items()):
+            self.text(f"{event_type}:{version}")
+            self.function(step)
+
+    def thing(self, thing: Any) -> None:
+        """A class, a registry, a projection (its class and registry), a function (and its registry), or a value."""
+        if isinstance(thing, type):
+            self.klass(thing)
+        elif hasattr(thing, "upcasters") and hasattr(thing, "decode"):
+            self.registry(thing)
+        elif isinstance(thing, Projection):
+            self.klass(type(thing))
+            if thing.registry is not None:
+                self.registry(thing.registry)
+        elif callable(thing):
+            owner = getattr(thing, "__self__", None)
+            if owner is not None and hasattr(owner, "upcasters"):
+                self.registry(owner)
+            self.function(thing)
+        else:
+            self.text(repr(thing))
+
+
 def code_fingerprint(*things: Any) -> str:
     """A short hash of the code behind ``things`` (projections, aggregate classes, registries, functions).
 
     It changes when a method's body, a class attribute, an event class or an
     upcaster changes; a cache built by the old code is then stale.
     """
-    digest = hashlib.sha256()
-    seen: set[int] = set()
-
-    def add(text: str) -> None:
-        digest.update(text.encode("utf-8", "replace"))
-        digest.update(b"\0")
-
-    def code(obj: types.CodeType) -> None:
-        digest.update(obj.co_code)
-        add(repr(obj.co_names))
-        for const in obj.co_consts:
-            code(const) if isinstance(const, types.CodeType) else add(repr(const))
-
-    def function(func: Any) -> None:
-        func = getattr(func, "__func__", func)
-        if isinstance(func, types.FunctionType):
-            add(func.__qualname__)
-            code(func.__code__)
-
-    def klass(cls: type) -> None:
-        if id(cls) in seen:
-            return
-        seen.add(id(cls))
-        for base in cls.__mro__:
-            if base is object or base.__module__ == "abc":
-                continue
-            add(base.__qualname__)
-            for name, value in sorted(vars(base).items()):
-                if name.startswith("__") and name != "__init__":
-                    continue
-                if isinstance(value, (staticmethod, classmethod)) or isinstance(value, types.FunctionType):
-                    add(name)
-                    function(value)
-                elif isinstance(value, (str, int, float, tuple, frozenset, bool)) or value is None:
-                    add(f"{name}={value!r}")
-                elif isinstance(value, (set, list)):
-                    add(f"{name}={sorted(map(repr, value))!r}")
-
-    def registry(reg: Any) -> None:
-        if id(reg) in seen:
-            return
-        seen.add(id(reg))
-        for name in getattr(reg, "types", []):
-            cls = reg.class_for(name)
-            add(f"{name}:{getattr(cls, 'schema_version', '?')}")
-            klass(cls)
-        steps = getattr(getattr(reg, "upcasters", None), "_steps", {})
-        for (event_type, version), step in sorted(steps.items()):
-            add(f"{event_type}:{version}")
-            function(step)
-
+    hasher = _CodeHasher()
     for thing in things:
-        if thing is None:
-            continue
-        if isinstance(thing, type):
-            klass(thing)
-        elif hasattr(thing, "upcasters") and hasattr(thing, "decode"):
-            registry(thing)
-        elif isinstance(thing, Projection):
-            klass(type(thing))
-            if thing.registry is not None:
-                registry(thing.registry)
-        elif callable(thing):
-            owner = getattr(thing, "__self__", None)
-            if owner is not None and hasattr(owner, "upcasters"):
-                registry(owner)
-            function(thing)
-        else:
-            add(repr(thing))
-    return digest.hexdigest()[:16]
+        if thing is not None:
+            hasher.thing(thing)
+    return hasher.digest.hexdigest()[:16]
 
 
 # -- small helpers ----------------------------------------------------------------------------------

@@ -104,6 +104,45 @@ def _rows_html(rows: list[tuple[Any, dict[str, Any], Any]]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def _jump_next_in_stream(debugger: TimeTravel, moment: Moment) -> tuple[int | None, str]:
+    """Where 'next in stream' goes from ``moment`` (``None``: nowhere) and what the status line says."""
+    event = moment.event
+    if event is None:
+        return None, "position 0 has no event, so no stream to follow"
+    found = debugger.next_in_stream(moment.position)
+    return found, (f"no later event of {event.stream_id}" if found is None else
+                   f"next event of {event.stream_id}: position {found}")
+
+
+def _jump_to_cause(debugger: TimeTravel, moment: Moment) -> tuple[int | None, str]:
+    """Where 'jump to cause' goes from ``moment`` (``None``: nowhere, and why) and what the status line says."""
+    event = moment.event
+    if event is None:
+        return None, "position 0 has no event, so no cause"
+    cause_id = (event.metadata or {}).get("causation_id")
+    if cause_id is None:
+        return None, f"the event at {event.position} has no causation_id in its metadata: nothing to jump to"
+    if str(cause_id) == str(event.event_id):
+        return None, (f"the event at {event.position} started its conversation: a command from outside "
+                      "the log caused it, nothing to jump to")
+    found = debugger.cause_of(event.position)
+    return found, (f"the cause of {event.position} is not in this log" if found is None else
+                   f"jumped to the cause of {event.position}: position {found}")
+
+
+def _jump_to_row_change(debugger: TimeTravel, moment: Moment, name: str, text: str) -> tuple[int | None, str]:
+    """Where 'last change of row' goes for row ``text`` of view ``name`` (``None``: nowhere) and what it says."""
+    text = text.strip()
+    if not text:
+        return None, "type a row key in 'row' first (e.g. an order id)"
+    key = find_key(moment, name, text)
+    if key is None:
+        return None, f"{name} has no row {text!r} at position {moment.position}"
+    found = debugger.last_change(name, key, moment.position)
+    return found, (f"{name}[{text}] never changed up to here" if found is None else
+                   f"{name}[{text}] last changed at position {found}")
+
+
 def build_time_travel(debugger: TimeTravel, *, start: int | None = None, aggregate_class: type | None = None,
                       view: str | None = None, row: str = "") -> W.VBox:
     """The debugger as a widget: a slider over positions 0..head and buttons that jump.
@@ -179,37 +218,13 @@ def build_time_travel(debugger: TimeTravel, *, start: int | None = None, aggrega
         go(target, f"stepped to {target}")
 
     def next_in_stream(_button: Any) -> None:
-        event = box.moment.event
-        if event is None:
-            return go(None, "position 0 has no event, so no stream to follow")
-        found = debugger.next_in_stream(box.moment.position)
-        go(found, f"no later event of {event.stream_id}" if found is None else
-           f"next event of {event.stream_id}: position {found}")
+        go(*_jump_next_in_stream(debugger, box.moment))
 
     def cause(_button: Any) -> None:
-        event = box.moment.event
-        if event is None:
-            return go(None, "position 0 has no event, so no cause")
-        cause_id = (event.metadata or {}).get("causation_id")
-        if cause_id is None:
-            return go(None, f"the event at {event.position} has no causation_id in its metadata: nothing to jump to")
-        if str(cause_id) == str(event.event_id):
-            return go(None, f"the event at {event.position} started its conversation: a command from outside "
-                            "the log caused it, nothing to jump to")
-        found = debugger.cause_of(event.position)
-        go(found, f"the cause of {event.position} is not in this log" if found is None else
-           f"jumped to the cause of {event.position}: position {found}")
+        go(*_jump_to_cause(debugger, box.moment))
 
     def row_change(_button: Any) -> None:
-        name, text = controls["view"].value, controls["row"].value.strip()
-        if not text:
-            return go(None, "type a row key in 'row' first (e.g. an order id)")
-        key = find_key(box.moment, name, text)
-        if key is None:
-            return go(None, f"{name} has no row {text!r} at position {box.moment.position}")
-        found = debugger.last_change(name, key, box.moment.position)
-        go(found, f"{name}[{text}] never changed up to here" if found is None else
-           f"{name}[{text}] last changed at position {found}")
+        go(*_jump_to_row_change(debugger, box.moment, controls["view"].value, controls["row"].value))
 
     controls["position"].observe(on_slider, names="value")
     controls["back"].on_click(lambda _b: step(-1))

@@ -56,7 +56,8 @@ def test_run_all_in_jupyterlab(lab, browser, name):
 
         before = saved.stat().st_mtime_ns
         click_menu(page, "File", "docmanager:save")
-        _wait_for(lambda: saved.stat().st_mtime_ns != before, f"{name} was not saved from the browser")
+        _wait_for(lambda: saved.stat().st_mtime_ns != before and _readable(saved),
+                  f"{name} was not saved from the browser")   # the file changes when the write starts, not ends
         ran = nbformat.read(saved, as_version=4)
         cells = [c for c in ran.cells if c.cell_type == "code" and c.source.strip()]
         assert all(c.execution_count is not None for c in cells), f"{name}: Run All stopped before the end"
@@ -81,6 +82,15 @@ def test_run_all_in_jupyterlab(lab, browser, name):
         page.close()
         for session in lab.api("GET", "/api/sessions"):  # one kernel at a time: shut this notebook's down
             lab.api("DELETE", f"/api/sessions/{session['id']}")
+
+
+def _readable(path: Path) -> bool:
+    """Has the server finished writing ``path``? (Mid-save it may be empty or cut short.)"""
+    try:
+        nbformat.read(path, as_version=4)
+        return True
+    except Exception:
+        return False
 
 
 def _wait_for(condition, message: str, timeout_s: float = 30) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.exercises import check_high_water_mark, check_wait_by_polling
+from esdemo.exercises import (
+    check_catch_up_time,
+    check_high_water_mark,
+    check_still_pending,
+    check_wait_by_polling,
+)
 
 # -- Exercise 1: wait_by_polling ----------------------------------------------------------------------
 
@@ -204,3 +209,111 @@ def test_right_high_water_marks_pass(answer):
 def test_typical_high_water_mark_mistakes_get_a_specific_hint(answer, hint):
     feedback = check_high_water_mark(answer)
     assert not feedback and hint in feedback.message, feedback.message
+
+
+# -- Notebook 94, exercise 2: catch_up_time ---------------------------------------------------------------
+
+
+def catch_up_right(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    if ceiling <= write_rate:
+        return None
+    return backlog / (ceiling - write_rate)
+
+
+def catch_up_ignores_the_commit(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    headroom = projection_rate - write_rate
+    return backlog / headroom if headroom > 0 else None
+
+
+def catch_up_forgets_new_writes(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    return backlog / ceiling if ceiling > write_rate else None
+
+
+def catch_up_divides_by_zero(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    return backlog / (ceiling - write_rate) if ceiling != write_rate else backlog / 0
+
+
+def catch_up_negative(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
+    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
+    return backlog / (ceiling - write_rate) if ceiling != write_rate else float("inf")
+
+
+def catch_up_always_none(*args):
+    return None
+
+
+def test_catch_up_time_right_answer_passes():
+    assert check_catch_up_time(catch_up_right)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define catch_up_time"),
+    (catch_up_ignores_the_commit, "ceiling"),
+    (catch_up_forgets_new_writes, "headroom"),
+    (catch_up_divides_by_zero, "divided by zero"),
+    (catch_up_negative, "return None"),
+    (catch_up_always_none, "has headroom"),
+    (lambda backlog, *rest: 1.0, "expected"),
+    (lambda backlog, write_rate, projection_rate, batch_size: 1.0, "signature"),
+])
+def test_catch_up_time_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_catch_up_time(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message
+
+
+# -- Exercise 3: still_pending ------------------------------------------------------------------------------
+
+
+def pending_right(pending, view_position):
+    shown = []
+    for order_id, position in pending:
+        if position > view_position and order_id not in shown:
+            shown.append(order_id)
+    return shown
+
+
+def pending_right_with_dict(pending, view_position):
+    return list(dict.fromkeys(order_id for order_id, position in pending if position > view_position))
+
+
+def pending_off_by_one(pending, view_position):
+    return list(dict.fromkeys(order_id for order_id, position in pending if position >= view_position))
+
+
+def pending_duplicates(pending, view_position):
+    return [order_id for order_id, position in pending if position > view_position]
+
+
+def pending_sorted(pending, view_position):
+    return sorted(pending_right(pending, view_position), reverse=True)
+
+
+def pending_first_command_only(pending, view_position):
+    first = {}
+    for order_id, position in pending:
+        first.setdefault(order_id, position)
+    return [order_id for order_id, position in first.items() if position > view_position]
+
+
+@pytest.mark.parametrize("answer", [pending_right, pending_right_with_dict])
+def test_still_pending_right_answers_pass(answer):
+    assert check_still_pending(answer)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define still_pending"),
+    (pending_off_by_one, "has applied it"),
+    (pending_duplicates, "shows once"),
+    (pending_sorted, "order in which"),
+    (pending_first_command_only, "every command"),
+    (lambda pending, view_position: set(), "return a list"),
+    (lambda pending: [], "signature"),
+])
+def test_still_pending_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_still_pending(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from esdemo import AggregateNotFoundError, default_registry
+from esdemo import AggregateNotFoundError, Projection, SqlTable, default_registry
 from esdemo.examples.orders import OrderCreated, OrderPaid, payment_of
-from esdemo.exercises import check_revenue_per_customer, check_status_at
+from esdemo.exercises import (
+    check_payments_by_weekday,
+    check_revenue_per_customer,
+    check_status_at,
+)
 
 # -- Exercise 1: revenue_per_customer --------------------------------------------------------------------
 
@@ -182,3 +186,89 @@ def test_right_status_at_passes(answer):
 def test_typical_status_at_mistakes_get_a_specific_hint(answer, hint):
     feedback = check_status_at(answer)
     assert not feedback and hint in feedback.message, feedback.message
+
+
+# -- Notebook 95, exercise 1: PaymentsByWeekday --------------------------------------------------------------
+
+
+class PaymentsByWeekday(Projection):
+    name = "payments_by_weekday"
+    event_types = ("OrderPaid",)
+    registry = default_registry
+
+    def default_storage(self):
+        return SqlTable(key=("weekday", "currency"), columns={
+            "weekday": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
+
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.astimezone(timezone.utc).weekday(), event.currency)
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + event.amount})
+
+
+class WeekdayFromRawData(PaymentsByWeekday):
+    registry = None
+
+    def handle(self, event, recorded, view):
+        if "currency" not in recorded.data:
+            return
+        key = (recorded.recorded_at.weekday(), recorded.data["currency"])
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + recorded.data["amount"]})
+
+
+class WeekdayRawCurrency(WeekdayFromRawData):
+    def handle(self, event, recorded, view):
+        recorded.data["currency"]
+        super().handle(event, recorded, view)
+
+
+class WeekdayEveryEvent(PaymentsByWeekday):
+    event_types = ("OrderPaid", "OrderSubmitted")
+
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.weekday(), getattr(event, "currency", "USD"))
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + getattr(event, "amount", Decimal("0"))})
+
+
+class WeekdayIsoNumbers(PaymentsByWeekday):
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.isoweekday() + 10, event.currency)
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + event.amount})
+
+
+class WeekdayWrongColumns(PaymentsByWeekday):
+    def default_storage(self):
+        return SqlTable(key=("day", "currency"), columns={
+            "day": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
+
+    def handle(self, event, recorded, view):
+        key = (recorded.recorded_at.weekday(), event.currency)
+        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
+        view.upsert({"day": key[0], "currency": key[1], "orders": row["orders"] + 1,
+                     "revenue": row["revenue"] + event.amount})
+
+
+def test_payments_by_weekday_right_answer_passes():
+    assert check_payments_by_weekday(PaymentsByWeekday)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define the class"),
+    (PaymentsByWeekday(), "pass the class itself"),
+    (WeekdayFromRawData, "OrderPaid V1"),
+    (WeekdayRawCurrency, "KeyError: 'currency'"),
+    (WeekdayEveryEvent, "Only OrderPaid counts"),
+    (WeekdayIsoNumbers, "from 0 (Monday)"),
+    (WeekdayWrongColumns, "no column"),
+])
+def test_payments_by_weekday_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_payments_by_weekday(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message

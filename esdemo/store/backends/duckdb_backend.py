@@ -232,37 +232,28 @@ class DuckDBBackend(SqlBackend):
     def run_guarded(self, cur: Any, sql: str, run: Any) -> Any:
         """Run ``run()`` (which executes ``sql`` on ``cur``) as a write door must: the log left alone."""
         statements = _statements(sql)
-        for statement in statements:
-            if _NETWORK_SETTING.match(statement.query):
-                raise EventStoreError(
-                    f"{' '.join(statement.query.split())[:80]!r} is refused: the store never reaches the network, "
-                    "so DuckDB's automatic extension install and load stay off. INSTALL and LOAD an extension "
-                    "explicitly if you need one (from a local file, e.g. INSTALL 'path/to/ext.duckdb_extension').")
-            if statement.type == duckdb.StatementType.SET and _REPOINTS.match(statement.query):
-                raise ImmutableEventsError(immutable_message(
-                    f"{' '.join(statement.query.split())[:60]!r} (it would point the store's SQL at other tables)"))
+        _refuse_settings(statements)
         if not any(statement.type in _DDL for statement in statements):
-            try:
-                result = run()
-                for statement in statements:   # follow BEGIN/COMMIT sent through the door: DDL checks need to know
-                    if statement.type == duckdb.StatementType.TRANSACTION:
-                        word = statement.query.split(None, 1)[0].lower() if statement.query.split() else ""
-                        if word in ("begin", "start"):
-                            self._in_transaction.add(id(cur))
-                        else:
-                            self._in_transaction.discard(id(cur))
-                return result
-            except duckdb.Error as exc:
-                if _GUARD_MARK in str(exc) or "events are immutable" in str(exc):
-                    found = re.search(r"(INSERT|UPDATE|DELETE) on (events|streams)", str(exc))
-                    what = found.group(0) if found else "a change to the log"
-                    raise ImmutableEventsError(immutable_message(what)) from None
-                targets = [_LOG_WRITE.match(statement.query) for statement in statements]
-                target = next((match for match in targets if match), None)
-                if target is not None:   # refused by DuckDB itself (e.g. INSERT OR REPLACE): say why it cannot be
-                    what = f"{' '.join(target.group(1).upper().split())} {target.group(2).lower()}"
-                    raise ImmutableEventsError(immutable_message(what)) from exc
-                raise
+            return self._run_rows_only(cur, statements, run)
+        return self._run_ddl_checked(cur, sql, run)
+
+    def _run_rows_only(self, cur: Any, statements: list[Any], run: Any) -> Any:
+        """No DDL: the triggers refuse row changes to the log; follow BEGIN/COMMIT sent through the door."""
+        try:
+            result = run()
+        except duckdb.Error as exc:
+            raise _log_refusal(exc, statements) from exc
+        for statement in statements:   # the DDL checks need to know whether the caller opened a transaction
+            if statement.type == duckdb.StatementType.TRANSACTION:
+                word = statement.query.split(None, 1)[0].lower() if statement.query.split() else ""
+                if word in ("begin", "start"):
+                    self._in_transaction.add(id(cur))
+                else:
+                    self._in_transaction.discard(id(cur))
+        return result
+
+    def _run_ddl_checked(self, cur: Any, sql: str, run: Any) -> Any:
+        """DDL: run it in a transaction, compare the log's catalog before and after, roll back any change."""
         own = id(cur) not in self._in_transaction   # inside the caller's: checked and rolled back all the same
         if own:
             cur.execute("BEGIN TRANSACTION")
@@ -451,3 +442,28 @@ def _locked_message(path: str, raw: str) -> str:
         "file at a time. Close the store there (store.close(), or restart that notebook's kernel), "
         "or give this process its own file or ':memory:'."
     )
+
+
+def _refuse_settings(statements: list[Any]) -> None:
+    """Refuse turning extension auto-install back on, and settings that would point the store's SQL elsewhere."""
+    for statement in statements:
+        if _NETWORK_SETTING.match(statement.query):
+            raise EventStoreError(
+                f"{' '.join(statement.query.split())[:80]!r} is refused: the store never reaches the network, "
+                "so DuckDB's automatic extension install and load stay off. INSTALL and LOAD an extension "
+                "explicitly if you need one (from a local file, e.g. INSTALL 'path/to/ext.duckdb_extension').")
+        if statement.type == duckdb.StatementType.SET and _REPOINTS.match(statement.query):
+            raise ImmutableEventsError(immutable_message(
+                f"{' '.join(statement.query.split())[:60]!r} (it would point the store's SQL at other tables)"))
+
+
+def _log_refusal(exc: duckdb.Error, statements: list[Any]) -> BaseException:
+    """The package's error for a row change the log refused (a guard trigger, or DuckDB itself); else ``exc``."""
+    if _GUARD_MARK in str(exc) or "events are immutable" in str(exc):
+        found = re.search(r"(INSERT|UPDATE|DELETE) on (events|streams)", str(exc))
+        return ImmutableEventsError(immutable_message(found.group(0) if found else "a change to the log"))
+    targets = [_LOG_WRITE.match(statement.query) for statement in statements]
+    target = next((match for match in targets if match), None)
+    if target is not None:   # refused by DuckDB itself (e.g. INSERT OR REPLACE): say why it cannot be
+        return ImmutableEventsError(immutable_message(f"{' '.join(target.group(1).upper().split())} {target.group(2).lower()}"))
+    return exc
