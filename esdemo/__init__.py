@@ -36,13 +36,13 @@ the notebooks' helpers in ``esdemo.widgets``, ``esdemo.plots``, ``esdemo.tables`
 
 # Each layer lists its public names once, in its own ``__all__``; the package re-exports them all.
 from . import process, read, store, write
-from .store import *  # noqa: F403
-from .write import *  # noqa: F403
-from .read import *  # noqa: F403
-from .process import *  # noqa: F403
-from .testing import given
-from .simulation import LagSimulation, arrival_times, simulate_lag
 from .gaps import ConcurrentWrite, GapSimulation, concurrent_writes, simulate_gaps
+from .process import *  # noqa: F403
+from .read import *  # noqa: F403
+from .simulation import LagSimulation, arrival_times, simulate_lag
+from .store import *  # noqa: F403
+from .testing import given
+from .write import *  # noqa: F403
 
 __all__ = [
     *store.__all__,  # the event store

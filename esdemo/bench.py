@@ -332,7 +332,7 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
 
 
 def _postgres_run(plan: Plan) -> dict[str, float]:
-    from .benchmarks import postgres   # psycopg and a throwaway server only when this section runs
+    from .benchmarks import postgres  # psycopg and a throwaway server only when this section runs
 
     return postgres.run(processes=plan.processes, appends=plan.process_appends, samples=plan.notify_samples)
 

@@ -20,17 +20,36 @@ from .conversation import Arrow, Node, Swimlane, read_conversation, swimlane
 from .failure_policy import FailurePolicy, ParkedEvent
 from .lag import AsOf, Health, Lag
 from .memory_views import DataFrameTable, Documents
-from .projection import (AppendInHandlerError, Batch, Projection, ProjectionCommitError, ProjectionConflictError,
-                         ProjectionError, ProjectionHandlerError, ProjectionTimeoutError, TooManyParkedError,
-                         ViewStorage)
+from .projection import (
+                         AppendInHandlerError,
+                         Batch,
+                         Projection,
+                         ProjectionCommitError,
+                         ProjectionConflictError,
+                         ProjectionError,
+                         ProjectionHandlerError,
+                         ProjectionTimeoutError,
+                         TooManyParkedError,
+                         ViewStorage,
+)
 from .projection_runner import ProjectionRunner
 from .projection_worker import ProjectionWorker
 from .rebuild import RebuildReport, rebuild, rebuild_set_based
 from .runner_group import RunnerGroup
 from .sql_values import ColumnValues, register_decimal_collation
 from .sql_views import SqlTable
-from .time_travel import (Changes, FieldChange, Fork, Moment, RowChange, TimeTravel, TimeTravelError, code_fingerprint,
-                          events_upto, install_events_upto)
+from .time_travel import (
+                         Changes,
+                         FieldChange,
+                         Fork,
+                         Moment,
+                         RowChange,
+                         TimeTravel,
+                         TimeTravelError,
+                         code_fingerprint,
+                         events_upto,
+                         install_events_upto,
+)
 from .view_rows import ViewRows
 
 __all__ = [

@@ -27,10 +27,17 @@ from .backends import BACKENDS, is_server_url, open_backend
 from .backends.contract import Backend
 from .clock import utc_now
 from .errors import StoreClosedError, ValueOutOfRangeError
-from .events import MAX_POSITION, MAX_SCHEMA_VERSION, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
+from .events import (
+    MAX_POSITION,
+    MAX_SCHEMA_VERSION,
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    check_expected,
+)
 from .serialization import dumps
 from .subscription import Handler, Subscription
-
 
 _INSERTS_EVENTS = re.compile(r'(?is)^\s*(with\b.*?\)\s*)?insert\s+into\s+(?:"?main"?\.)?"?events"?\s')
 

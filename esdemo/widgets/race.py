@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 
-from ..store.errors import ConflictError
-from ..store.events import NewEvent
-from ..store.event_store import EventStore
 from ..postgres_server import scratch_location
+from ..store.errors import ConflictError
+from ..store.event_store import EventStore
+from ..store.events import NewEvent
 from .panel import panel
 
 

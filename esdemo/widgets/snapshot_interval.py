@@ -16,9 +16,9 @@ from IPython.display import display
 
 from ..examples.bank import Account
 from ..plots import replayed_chart
-from ..write.repository import LoadPlan, Repository
-from ..store.event_store import EventStore
 from ..postgres_server import scratch_location
+from ..store.event_store import EventStore
+from ..write.repository import LoadPlan, Repository
 from .panel import panel
 
 

@@ -5,8 +5,6 @@ Nothing here looks at how fast anything was (timings belong to ``python -m esdem
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import pytest
 

@@ -6,14 +6,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-
 from store_factory import fresh_location
 
 from esdemo import FakeClock, NewEvent, Repository
 from esdemo.data import DATA_DIR, DATASETS, SHOP_DEPLOY_V2, open_store, records, render, stale_files
-from esdemo.write.domain import default_registry
 from esdemo.examples.bank import Account
 from esdemo.examples.orders import Order
+from esdemo.write.domain import default_registry
 
 
 def test_committed_files_are_exactly_what_the_generator_makes():

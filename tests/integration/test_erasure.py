@@ -8,7 +8,6 @@ import dataclasses
 import pickle
 
 import pytest
-
 from store_factory import new_store
 
 from esdemo import (

@@ -10,7 +10,6 @@ import textwrap
 from collections import Counter
 
 import pytest
-
 from store_factory import require_postgres
 
 from esdemo import EventStore

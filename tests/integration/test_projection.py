@@ -9,15 +9,13 @@ from decimal import Decimal
 
 import pytest
 from projection_kit import Tally, expected_rows, fill, make_storage, rows_of
-
 from store_factory import new_store
 
-from esdemo import EventStore, NewEvent
+from esdemo import NewEvent
 from esdemo.read.memory_views import DataFrameTable, Documents
 from esdemo.read.projection import Projection, ProjectionConflictError, ProjectionError
 from esdemo.read.projection_runner import ProjectionRunner
 from esdemo.read.sql_views import SqlTable
-
 
 
 def test_catch_up_applies_every_event_once_and_moves_the_checkpoint_to_the_head(store, kind):

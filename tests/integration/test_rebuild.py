@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from projection_kit import COLUMNS, Tally, expected_rows, fill, make_storage, rows_of
-
 from store_factory import new_store
 
 from esdemo import NewEvent
@@ -195,7 +194,6 @@ def test_readers_see_the_old_view_while_a_rebuild_is_paused_inside_a_batch(kind)
 def test_a_reader_transaction_keeps_its_snapshot_across_the_switch(backend):
     """A query that started before the switch finishes on the old table, even after it was dropped (DuckDB),
     or the switch waits for it (SQLite). Either way it never sees a mix of old and new."""
-    from esdemo import EventStore
 
     store = new_store(backend)
     projection = built(store, "sql")

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-
 from store_factory import new_store
 
 from esdemo import (
@@ -15,7 +14,6 @@ from esdemo import (
     AppendResult,
     ConflictError,
     EventRegistry,
-    EventStore,
     FakeClock,
     NewEvent,
     Repository,

@@ -9,12 +9,39 @@ from decimal import Decimal
 
 import pytest
 
-from esdemo import (CommandBus, EventStore, CommandProducedNothingError, DuplicateEventError, Inbox, MessageBus, OutboxRelay,
-                    ProcessError, Repository, UnknownCommandError, event_id_for, handling_command,
-                    integration_event, reacting_to, read_conversation, seeded_ids, step_id)
+from esdemo import (
+    CommandBus,
+    CommandProducedNothingError,
+    DuplicateEventError,
+    EventStore,
+    Inbox,
+    MessageBus,
+    OutboxRelay,
+    ProcessError,
+    Repository,
+    UnknownCommandError,
+    event_id_for,
+    handling_command,
+    integration_event,
+    reacting_to,
+    read_conversation,
+    seeded_ids,
+    step_id,
+)
 from esdemo.examples.bank import Account
-from esdemo.examples.checkout import (SCENARIOS, AddStock, CheckoutProcess, Crash, CrashInjector, PayOrder, PlaceOrder, ReserveStock,
-                                      Shop, ledger, run_scenario)
+from esdemo.examples.checkout import (
+    SCENARIOS,
+    AddStock,
+    CheckoutProcess,
+    Crash,
+    CrashInjector,
+    PayOrder,
+    PlaceOrder,
+    ReserveStock,
+    Shop,
+    ledger,
+    run_scenario,
+)
 from esdemo.examples.choreography import choreographed_shop, stuck_orders
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from store_factory import new_store, require_postgres
 
 from esdemo import Aggregate, EventStore, FakeClock, Repository, SerializationError, SnapshotStore

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 
 import pytest
-
 from store_factory import new_store
 
 from esdemo import ConflictError, EventStore, NewEvent

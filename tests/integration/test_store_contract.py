@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-
 from store_factory import new_store
 
 from esdemo import (

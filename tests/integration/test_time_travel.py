@@ -10,13 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esdemo import EventStore, FakeClock, NewEvent, Repository, seeded_ids
+from esdemo import DomainError, EventRegistry, EventStore, FakeClock, NewEvent, Repository, default_registry, seeded_ids
 from esdemo.examples.order_views import CustomerOrders, OrderAnalytics, OrderSummary
 from esdemo.examples.orders import Order, OrderCreated, order_paid_v1
 from esdemo.read import Documents, Projection, ProjectionRunner
-from esdemo.read.time_travel import (RowChange, TimeTravel, TimeTravelError, code_fingerprint, events_upto,
-                                     install_events_upto)
-from esdemo import DomainError, EventRegistry, default_registry
+from esdemo.read.time_travel import (
+    RowChange,
+    TimeTravel,
+    TimeTravelError,
+    code_fingerprint,
+    events_upto,
+    install_events_upto,
+)
 
 
 @pytest.fixture(params=["duckdb", "sqlite"])

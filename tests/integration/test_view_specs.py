@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from esdemo import Documents, NewEvent, Projection, SpecError, SpecFailed, given
-from esdemo.examples.orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted, order_paid_v1
 from esdemo.examples.order_views import OrderSummary
-from esdemo.read.testing import given as view_given, row_diff
+from esdemo.examples.orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted, order_paid_v1
+from esdemo.read.testing import given as view_given
+from esdemo.read.testing import row_diff
 
 
 @pytest.fixture(params=["duckdb", "sqlite"])

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-
 from store_factory import new_store
 
 from esdemo import EventStore, FakeClock, NewEvent, Repository

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from esdemo import swimlane
 from esdemo.examples.checkout import run_scenario
 from esdemo.widgets import FAULTS, build_fault_injector, build_saga_stepper, inject_fault, run_commands, saga_step
-from esdemo import swimlane
 
 
 @pytest.fixture(params=["duckdb", "sqlite"])

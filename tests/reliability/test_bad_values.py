@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from store_factory import new_store
 
-from esdemo import EventStore, NewEvent, RecordedEvent, SerializationError, ValueOutOfRangeError
+from esdemo import NewEvent, RecordedEvent, SerializationError, ValueOutOfRangeError
 from esdemo.store.errors import EventStoreError
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import threading
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from store_factory import new_store
-
-from decimal import Decimal
 
 from esdemo import ANY, EventStore, FakeClock, NewEvent
 from esdemo.examples.bank import Account, AccountOpened, MoneyDeposited

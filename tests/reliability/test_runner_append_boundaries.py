@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from store_factory import new_store
 
-from esdemo import EventStore, FakeClock, NewEvent
+from esdemo import FakeClock, NewEvent
 from esdemo.read.memory_views import Documents
 from esdemo.read.projection import Projection
 from esdemo.read.projection_runner import ProjectionRunner

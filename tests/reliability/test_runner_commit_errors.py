@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from store_factory import new_store
 
-from esdemo import EventStore, NewEvent
+from esdemo import NewEvent
 from esdemo.read.projection import Projection, ProjectionCommitError, ProjectionConflictError
 from esdemo.read.projection_runner import ProjectionRunner
 from esdemo.read.sql_views import SqlTable

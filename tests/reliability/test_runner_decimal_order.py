@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from store_factory import new_store
 
-from esdemo import EventStore, NewEvent
+from esdemo import NewEvent
 from esdemo.read.projection import Projection
 from esdemo.read.projection_runner import ProjectionRunner
 from esdemo.read.sql_views import SqlTable

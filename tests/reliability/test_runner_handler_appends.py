@@ -12,7 +12,7 @@ import threading
 import pytest
 from store_factory import new_store
 
-from esdemo import EventStore, NewEvent
+from esdemo import NewEvent
 from esdemo.read.memory_views import Documents
 from esdemo.read.projection import AppendInHandlerError, Projection, ProjectionError
 from esdemo.read.projection_runner import ProjectionRunner

@@ -15,8 +15,6 @@ from esdemo import ANY, Aggregate, EventRegistry, EventStore, NewEvent, Reposito
 from esdemo.write.upcasting import upcaster_fingerprint
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Deposited:
     wallet_id: str

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from esdemo.bench import (Plan, Row, Target, append_rows, collect, format_table, notebook_rows, read_rows, rebuild_rows,
-                          time_travel_rows)
+from esdemo.bench import (
+    Plan,
+    Row,
+    Target,
+    append_rows,
+    collect,
+    format_table,
+    notebook_rows,
+    read_rows,
+    rebuild_rows,
+    time_travel_rows,
+)
 from esdemo.benchmarks.timing import median, median_seconds, ratio, timings
-
 
 # -- timing helpers ----------------------------------------------------------------------------------
 

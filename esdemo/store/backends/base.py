@@ -39,7 +39,6 @@ from ..events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, RecordedEvent,
 from ..serialization import loads_many
 from .contract import Encoded
 
-
 UPSERT_STREAM = (
     "INSERT INTO streams (stream_id, version) VALUES (?, ?) "
     "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version"

@@ -72,8 +72,13 @@ from typing import Any
 import psycopg
 from psycopg.types.string import TextLoader
 
-from ..errors import (EventStoreError, ImmutableEventsError, ReadOnlyQueryError, StoreAuthenticationError,
-                      StoreUnavailableError)
+from ..errors import (
+    EventStoreError,
+    ImmutableEventsError,
+    ReadOnlyQueryError,
+    StoreAuthenticationError,
+    StoreUnavailableError,
+)
 from .base import SqlBackend
 from .sqlite_backend import immutable_message, read_only_message
 from .urls import SERVER_URL_SCHEMES, redact
