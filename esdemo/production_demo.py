@@ -272,12 +272,22 @@ def kill_owner_and_fail_over(url: str, *, kill_after: int = 12, delay: float = 0
         head = store.head()
     first, second = _spawn(_WORKER, url, "first", str(delay)), _spawn(_WORKER, url, "second", str(delay))
     killed_at = 0
-    deadline = time.monotonic() + timeout
+    timed_out = threading.Event()
+
+    def give_up() -> None:   # a blocked readline() returns "" once its process is killed
+        timed_out.set()
+        for child in (first, second):
+            child.kill()
+
+    watchdog = threading.Timer(timeout, give_up)
+    watchdog.daemon = True
+    watchdog.start()
 
     def line_of(child: subprocess.Popen) -> str:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the failover demo took longer than its timeout")
         line = child.stdout.readline().strip()
+        if timed_out.is_set():
+            raise TimeoutError(f"the failover demo took longer than {timeout} s: is another connection holding the "
+                               "projection's advisory lock? (locks are per database, not per schema)")
         if not line:
             raise RuntimeError("a worker process died unexpectedly")
         return line
@@ -301,6 +311,7 @@ def kill_owner_and_fail_over(url: str, *, kill_after: int = 12, delay: float = 0
         while line_of(second) != "done":
             pass
     finally:
+        watchdog.cancel()
         for child in (first, second):
             child.kill()
             child.wait(30)

@@ -42,3 +42,21 @@ def test_a_killed_owner_is_replaced_and_every_event_is_applied_once():
                                  "checkpoint": 30, "first owner": "first", "took over": "second"}
     assert 8 <= report.killed_at < 30 and sum(report.applied_by.values()) == 30
     assert report.applied_by["second"] > 0
+
+
+def test_a_lock_held_elsewhere_makes_the_failover_demo_time_out_with_a_hint():
+    require_postgres()
+    from esdemo.production_demo import PositionLog
+    from esdemo.read.projection_worker import ProjectionWorker
+
+    url = fresh_store_url(prefix="test_prod")
+    with EventStore(url) as store:
+        store.append("s0", [NewEvent("Added", {"n": n}) for n in range(4)], expected_version=0)
+        holder = ProjectionWorker(EventStore(fresh_store_url(prefix="test_prod")), PositionLog())
+        assert holder.try_to_own()                       # another schema, same database: the same lock
+        try:
+            with pytest.raises(TimeoutError, match="advisory lock"):
+                kill_owner_and_fail_over(url, kill_after=2, delay=0.0, timeout=5)
+        finally:
+            holder.release()
+            holder.store.close()
