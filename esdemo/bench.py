@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SECTIONS = ("appends", "reads", "snapshots", "rebuild", "time_travel", "postgres", "notebooks")
+SECTIONS = ("appends", "reads", "scans", "snapshots", "rebuild", "time_travel", "postgres", "notebooks")
 # "appends" also appends into a big log; "reads" builds one of its own (both sized by Plan.read_events).
 PROPOSED_INDEX_NAME = "an index on stream_id"
 
@@ -245,6 +245,17 @@ def time_travel_rows(small: dict[str, Any], big: dict[str, Any] | None = None) -
     return rows
 
 
+def scan_rows(n: dict[str, Any]) -> list[Row]:
+    """Rows for :func:`esdemo.benchmarks.scans.run`: peak memory of a whole-log scan, as one list and streamed."""
+    rows = []
+    for b in ("duckdb", "sqlite"):
+        rows.append(Row.measured(f"scan a {int(n['events']):,}-event log with read_all(): peak memory", b,
+                                 n[f"{b}.read_all_mb"], "MB", note="the whole log as one list"))
+        rows.append(Row.measured(f"  with iter_all(), pages of {int(n['page_size']):,}", b, n[f"{b}.iter_all_mb"], "MB",
+                                 Target("<=", 50, " MB"), note="bounded by one page, whatever the log's length"))
+    return rows
+
+
 def notebook_rows(n: dict[str, Any]) -> list[Row]:
     """The row for :func:`esdemo.benchmarks.notebooks.run`: every notebook's run, the slowest, any failure."""
     notebooks = n["notebooks"]
@@ -278,13 +289,14 @@ class Plan:
     process_appends: int = 300
     processes: tuple[int, ...] = (1, 2, 4)
     notify_samples: int = 30
+    scan_events: int = 200_000   # tracemalloc slows a scan several times: the memory, not the speed, is the figure
 
     @classmethod
     def quick(cls) -> Plan:
         """Stores of 100,000 events (still 100 per stream), fewer runs: a smoke test of every section."""
         return cls(single=200, append_repeat=3, big_log_appends=100, read_events=100_000, read_streams=1_000, read_repeat=5,
                    snapshot_repeat=3, rebuild_events=100_000, rebuild_repeat=1, time_travel_events=50_000,
-                   notebook_repeat=1, process_appends=30, processes=(1, 2), notify_samples=5)
+                   notebook_repeat=1, process_appends=30, processes=(1, 2), notify_samples=5, scan_events=20_000)
 
 
 def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
@@ -293,7 +305,7 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown benchmark section(s) {unknown}; choose from {list(SECTIONS)}")
-    from .benchmarks import appends, notebooks, reads, rebuild, snapshots, time_travel
+    from .benchmarks import appends, notebooks, reads, rebuild, scans, snapshots, time_travel
 
     steps: dict[str, Callable[[], list[Row]]] = {
         "appends": lambda: append_rows(appends.run(single=plan.single, batch=plan.batch, repeat=plan.append_repeat),
@@ -301,6 +313,7 @@ def collect(plan: Plan, sections: Sequence[str] = SECTIONS, *,
                                                             appends=plan.big_log_appends, repeat=plan.append_repeat)),
         "reads": lambda: read_rows(reads.run(events=plan.read_events, streams=plan.read_streams,
                                              repeat=plan.read_repeat)),
+        "scans": lambda: scan_rows(scans.run(events=plan.scan_events)),
         "snapshots": lambda: snapshot_rows(snapshots.run(events=plan.aggregate_events, repeat=plan.snapshot_repeat)),
         "rebuild": lambda: rebuild_rows([rebuild.run(events=plan.rebuild_events) for _ in range(plan.rebuild_repeat)]),
         "time_travel": lambda: time_travel_rows(time_travel.run(plan.scrub_events),

@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import matplotlib.dates as mdates
 import pandas as pd
@@ -330,4 +331,22 @@ def hourly_orders_chart(per_hour: Mapping[str, Sequence[int]], *, title: str) ->
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(per_hour) > 1:
         axes.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def poison_race_chart(rounds: Sequence[Any]) -> Figure:
+    """Lag per round for each failure policy (from :func:`esdemo.poison_events.poison_race`): a stuck view climbs, a parking one stays at 0."""
+    figure = Figure(figsize=(8.5, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    for label in dict.fromkeys(r.policy for r in rounds):
+        mine = [r for r in rounds if r.policy == label]
+        axes.plot([r.round for r in mine], [r.lag for r in mine], marker="o", label=label)
+        for r in mine:
+            if r.parked and r is mine[-1]:
+                axes.annotate(f"{r.parked} parked", (r.round, r.lag), xytext=(0, 8), textcoords="offset points",
+                              ha="center", fontsize=8)
+    axes.set_xlabel("round (a few payments each)")
+    axes.set_ylabel("lag (events not applied)")
+    axes.set_title("One poison event: the view that stops falls behind for ever; the one that parks keeps up")
+    axes.legend(title="failure policy")
     return figure

@@ -2,14 +2,16 @@
 
 ``given(events, aggregate=Order).when(command).then(...)`` comes from
 :mod:`esdemo.write.testing`; ``given(events).then_view(OrderSummary, rows=[...])``
-from :mod:`esdemo.read.testing`. The write side never imports the read side,
-so the one ``given`` that offers both lives here, above them.
+from :mod:`esdemo.read.testing`; ``given(events).then_commands(CheckoutProcess, ...)``
+from :mod:`esdemo.process.testing`. The write side never imports the read side,
+so the one ``given`` that offers all three lives here, above them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .process import testing as process_testing
 from .read import testing as read_testing
 from .write import testing as write_testing
 
@@ -21,6 +23,11 @@ class Given(write_testing.Given):
         """See :meth:`esdemo.read.testing.ViewGiven.then_view`."""
         __tracebackhide__ = True
         return read_testing.ViewGiven(self.events).then_view(projection, rows, **options)
+
+    def then_commands(self, process: Any, *expected: Any, after: Any = None) -> list[Any]:
+        """See :func:`esdemo.process.testing.then_commands`."""
+        __tracebackhide__ = True
+        return process_testing.then_commands(self.events, process, *expected, after=after)
 
 
 def given(*events: Any, **options: Any) -> Given:

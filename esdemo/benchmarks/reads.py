@@ -52,11 +52,6 @@ _GENERATE = {
                strftime('%Y-%m-%d %H:%M:%S', 1704067200 + i, 'unixepoch') || '.000000'
         FROM r""",
 }
-_STREAMS = {
-    "duckdb": "INSERT INTO streams SELECT 'Account-' || CAST(s AS VARCHAR), $per FROM range($streams) AS r(s)",
-    "sqlite": """WITH RECURSIVE r(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM r WHERE s + 1 < :streams)
-                 INSERT INTO streams SELECT 'Account-' || s, :per FROM r""",
-}
 
 
 def generate(store: EventStore, events: int = 1_000_000, streams: int = 10_000) -> int:
@@ -69,9 +64,7 @@ def generate(store: EventStore, events: int = 1_000_000, streams: int = 10_000) 
     if streams < 1 or events < streams or events % streams:
         raise ValueError(f"events must be a positive multiple of streams, got events={events}, streams={streams}")
     params = {"events": events, "streams": streams, "per": events // streams}
-    with store.transaction() as cur:
-        cur.execute(_GENERATE[store.backend], {k: params[k] for k in ("events", "streams")})
-        cur.execute(_STREAMS[store.backend], {k: params[k] for k in ("streams", "per")})
+    store.bulk_load(_GENERATE[store.backend], {k: params[k] for k in ("events", "streams")})
     sample = store.read("Account-1")
     if len(sample) != events // streams or sample[-1].position != events - streams + 2:
         raise RuntimeError("the generated log is not interleaved as described; the benchmark is broken")

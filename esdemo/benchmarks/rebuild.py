@@ -78,10 +78,7 @@ def generate(store: EventStore, events: int) -> int:
         raise ValueError("generate() fills an empty DuckDB store")
     if events <= 0 or events % (GROUP * EVENTS_PER_ORDER):
         raise ValueError(f"events must be a positive multiple of {GROUP * EVENTS_PER_ORDER}, got {events}")
-    with store.transaction() as cur:
-        cur.execute(GENERATE, [events])
-        cur.execute(f"INSERT INTO streams SELECT 'Order-' || CAST(o AS VARCHAR), {EVENTS_PER_ORDER} "
-                    f"FROM range(?) AS r(o)", [events // EVENTS_PER_ORDER])
+    store.bulk_load(GENERATE, [events])
     _check_like_the_domain_writes_them(store)
     return store.head()
 
@@ -117,7 +114,8 @@ def run(events: int = 1_000_000, batch_size: int = 10_000) -> dict[str, float]:
         projection = OrderSummary()
         ProjectionRunner(store, projection)                       # creates order_summary_1 (empty)
         per_event = rebuild(store, projection, batch_size=batch_size)
-        store.sql("CREATE TABLE bench_per_event AS SELECT * FROM order_summary")
+        with store.transaction() as cur:
+            cur.execute("CREATE TABLE bench_per_event AS SELECT * FROM order_summary")
         set_based = rebuild_set_based(store, projection)
         differences = store.sql("SELECT count(*) AS n FROM ((SELECT * FROM bench_per_event EXCEPT ALL "
                                 "SELECT * FROM order_summary) UNION ALL (SELECT * FROM order_summary EXCEPT ALL "
@@ -136,16 +134,16 @@ def run(events: int = 1_000_000, batch_size: int = 10_000) -> dict[str, float]:
 
 def _read_and_decode(store: EventStore, batch_size: int) -> tuple[float, float]:
     read = decode = 0.0
-    position, head = 1, store.head()
-    while position <= head:
+    pages = store.read_all_pages(1, page_size=batch_size, to_position=store.head())
+    while True:
         started = time.perf_counter()
-        batch = store.read_all(position, limit=batch_size)
+        batch = next(pages, None)
         middle = time.perf_counter()
+        if batch is None:
+            return read, decode
         for recorded in batch:
             default_registry.decode(recorded)
         read, decode = read + middle - started, decode + time.perf_counter() - middle
-        position = batch[-1].position + 1
-    return read, decode
 
 
 def scaling(sizes: Sequence[int], *, repeat: int = 2, batch_size: int = 10_000) -> list[dict[str, float]]:

@@ -28,6 +28,7 @@ from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_
 from .consistency import check_high_water_mark, check_wait_by_polling  # 09 · Eventual consistency
 from .capstone import check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
 from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 91 · Testing
+from .failure_policies import check_policy_choice  # 91 · Testing and failure handling
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
 from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
 from .production import check_lock_key, check_safe_to_deliver  # Production · PostgreSQL
@@ -62,6 +63,7 @@ __all__ = [
     "check_open_carts",
     "check_order_specs",
     "check_order_stream",
+    "check_policy_choice",
     "check_price_list",
     "check_project_revenue",
     "check_read_plan",

@@ -63,7 +63,8 @@ def _busy_shop(projecting: bool) -> tuple[_PolledView, int, Callable[[], None], 
     applies one batch of 2. Returns the view, our position, the tick and its counter.
     """
     store = _fresh_store()
-    store.append("Order-others", [NewEvent("ItemAdded", {"n": n}) for n in range(4)], expected_version=0)
+    for n in range(4):   # one append each: a batch never splits an append, so batches of 2 stay 2
+        store.append("Order-others", [NewEvent("ItemAdded", {"n": n})], expected_version=n)
     position = store.append("Order-12345", [NewEvent("OrderCreated", {}), NewEvent("ItemAdded", {})],
                             expected_version=0).position
     runner = ProjectionRunner(store, _EventCount(), batch_size=2)

@@ -103,7 +103,7 @@ def _true_revenue(store: EventStore) -> tuple[dict[str, Decimal], int]:
     """Revenue per currency over the whole log, and the position of the last payment."""
     revenue: dict[str, Decimal] = {}
     last = 0
-    for event in store.read_all():
+    for event in store.iter_all():
         if event.type == "OrderPaid":
             amount, currency = payment_of(event)
             revenue[currency] = revenue.get(currency, Decimal("0")) + amount

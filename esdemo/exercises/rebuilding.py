@@ -45,7 +45,7 @@ class SkuDemand(Projection):
 def _sku_rows(store: EventStore, *, units: str, value: str) -> dict[str, tuple[int, Decimal]]:
     """Per SKU, a typical wrong answer (units as ``count`` or ``sum``; value as ``price`` or ``line``)."""
     rows: dict[str, tuple[int, Decimal]] = {}
-    for event in store.read_all():
+    for event in store.iter_all():
         if event.type == "ItemAdded":
             n, v = rows.get(event.data["sku"], (0, Decimal("0")))
             quantity, price = event.data["quantity"], event.data["price"]

@@ -6,7 +6,8 @@ Elasticsearch, product pages in MongoDB, admin in PostgreSQL). Here the
 which is enough to show what changes and what does not.
 
 What does not change is exactly-once. The view's data and its checkpoint
-are kept together as one pair, ``(data, position)``. A batch works on its
+are kept together as one pair, ``(data, position)`` (with the events it
+parked, if its runner's policy parks: see :mod:`esdemo.read.failure_policy`). A batch works on its
 own working set and, when it commits, builds the next ``data`` and swaps
 in the new pair with a single assignment. A reader holds either the old
 pair or the new one, never half a batch; a handler that raises leaves the
@@ -22,10 +23,12 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .failure_policy import ParkedEvent
 from .projection import Batch, ProjectionConflictError, ProjectionError, ViewStorage
 from .view_rows import Key, ViewRows, deep_copy_row
 
@@ -34,10 +37,10 @@ if TYPE_CHECKING:
 
 
 class _Generation:
-    """One version of the view: ``state`` is the pair ``(data, position)``, replaced whole."""
+    """One version of the view: ``state`` is ``(data, position, parked events)``, replaced whole."""
 
     def __init__(self, data: Any, number: int):
-        self.state: tuple[Any, int] = (data, 0)
+        self.state: tuple[Any, int, dict[int, ParkedEvent]] = (data, 0, {})
         self.number = number
         self.dropped = False
 
@@ -90,27 +93,40 @@ class _MemoryStorage(ViewStorage):
         if generation.dropped:
             raise ProjectionError(f"this generation of {self._name!r} was dropped")
         state = generation.state
-        data, start = state
+        data, start, parked = state
         rows = ViewRows(self._name or "view", self.key, self.columns,
                         load=lambda key: self._get(data, key), copy_row=self.copy_row)
         batch = Batch(rows, start, generation)
         yield batch
         written, removed = rows.changes()
-        if not written and not removed and batch.position == start and not activate:
+        if not (written or removed or batch.parked or batch.replayed or activate) and batch.position == start:
             return  # nothing to commit
         new_data = self._apply(data, written, removed) if (written or removed) else data
+        new_parked = dict(parked)
+        for event in batch.parked:
+            new_parked[event.position] = event
+        for position, when in batch.replayed.items():
+            if position not in new_parked or new_parked[position].replayed_at is not None:
+                raise ProjectionConflictError(f"the parked event at position {position} of {self._name!r} was "
+                                              "replayed by someone else meanwhile; nothing of this replay was kept.")
+            new_parked[position] = replace(new_parked[position], replayed_at=when)
         with self._lock:
             if generation.state is not state or (target is None and generation is not self._live):
                 raise ProjectionConflictError(
                     f"{self._name!r} changed while this batch ran (a second runner, or a rebuild switched "
                     "generations); nothing of this batch was kept. Run it again."
                 )
-            generation.state = (new_data, batch.position)  # the commit: one assignment
+            generation.state = (new_data, batch.position, new_parked)  # the commit: one assignment
             if activate:
                 self._live = generation
 
     def new_target(self) -> _Generation:
         return _Generation(self._empty(), next(self._numbers))
+
+    def parked(self, target: _Generation | None = None, *, include_replayed: bool = False) -> list[ParkedEvent]:
+        """The events this view parked (oldest first); ``include_replayed`` adds those applied since."""
+        parked = (target or self._live).state[2]
+        return [parked[p] for p in sorted(parked) if include_replayed or parked[p].replayed_at is None]
 
     def drop_target(self, target: _Generation) -> None:
         if target is self._live:

@@ -35,7 +35,7 @@ checkpoint and applies each event once, none twice, none skipped.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -60,6 +60,37 @@ class ProjectionTimeoutError(ProjectionError, TimeoutError):
     """``wait_for`` gave up: the view did not reach the position in time."""
 
 
+class ProjectionHandlerError(ProjectionError):
+    """One event broke the projection (its handler, its decoding): ``recorded`` is the event,
+    ``__cause__`` the original exception. What happens next is the runner's
+    :class:`~esdemo.read.failure_policy.FailurePolicy`."""
+
+    def __init__(self, message: str, recorded: RecordedEvent):
+        super().__init__(message)
+        self.recorded = recorded
+
+
+class TooManyParkedError(ProjectionError):
+    """A view would park more events than its policy's ``max_parked``: it stopped instead."""
+
+
+class ProjectionCommitError(ProjectionError):
+    """The database refused to commit a batch for a reason other than a race (a constraint,
+    a full disk, an I/O error...). Nothing of the batch was kept; running again will not help
+    until the cause is fixed, so the runner does not retry it."""
+
+
+class AppendInHandlerError(ProjectionError):
+    """A projection handler tried to append to the event store it is projecting.
+
+    A handler only builds its view: its batch may be run again (after a crash or
+    a conflict), so an event it appended would be appended again, or kept for a
+    batch that was thrown away. Deriving new events from events is the job of a
+    *process manager* (or a subscription that appends with its own idempotent
+    event ids), outside the projection.
+    """
+
+
 @dataclass
 class Batch:
     """One unit of work on a view: the rows a handler writes to, and the checkpoint.
@@ -67,7 +98,8 @@ class Batch:
     ``position`` starts at the committed checkpoint; the runner moves it
     forward as it applies events, and the storage commits it with ``rows``.
     ``cursor`` is the open database transaction for SQL storages (``None``
-    otherwise); set-based rebuilds write through it.
+    otherwise); set-based rebuilds write through it. ``parked`` and
+    ``replayed`` are committed with it too (see :mod:`esdemo.read.failure_policy`).
     """
 
     rows: ViewRows
@@ -75,6 +107,8 @@ class Batch:
     target: Any = None
     cursor: Any = None
     start: int = field(init=False)
+    parked: list[Any] = field(default_factory=list)              # ParkedEvents to record with this commit
+    replayed: dict[int, Any] = field(default_factory=dict)       # position -> when: parked events now applied
 
     def __post_init__(self) -> None:
         self.start = self.position
@@ -105,6 +139,18 @@ class ViewStorage(ABC):
     def batch(self, target: Any = None, *, activate: bool = False) -> AbstractContextManager[Batch]:
         """A unit of work: commit the batch's rows and position together on success, nothing on error."""
 
+    def staged_batch(self, target: Any = None, *, activate: bool = False) -> AbstractContextManager[Batch]:
+        """Like :meth:`batch`, but the handlers run outside any database transaction.
+
+        The rows are read and changed in memory while no lock is held; at the end
+        one short transaction writes the changes and the checkpoint together, if
+        the checkpoint did not move meanwhile (else :class:`ProjectionConflictError`,
+        nothing kept). This is what the runner uses, so that a slow handler never
+        blocks the writers of the log. The default is :meth:`batch` itself, which is
+        right for storages that already work on a copy (the in-memory ones).
+        """
+        return self.batch(target, activate=activate)
+
     @abstractmethod
     def new_target(self) -> Any:
         """Create an empty generation next to the live one (checkpoint 0), invisible to readers."""
@@ -121,6 +167,10 @@ class ViewStorage(ABC):
     @abstractmethod
     def rows(self) -> list[dict[str, Any]]:
         """Every row of the live view as a dict (a copy), in key order; values keep their types."""
+
+    def parked(self, target: Any = None, *, include_replayed: bool = False) -> list[Any]:
+        """The :class:`~esdemo.read.failure_policy.ParkedEvent` s of ``target`` (default: live), by position."""
+        raise NotImplementedError(f"{type(self).__name__} cannot park events; use FailurePolicy.stop() or retry()")
 
 
 class Projection(ABC):
@@ -184,9 +234,11 @@ class Projection(ABC):
         return f"<{type(self).__name__} {self.name!r} in {type(self.storage).__name__}>"
 
 
-def apply_events(projection: Projection, batch: Batch, events: Sequence[RecordedEvent], decoder: Any = None) -> int:
+def apply_events(projection: Projection, batch: Batch, events: Sequence[RecordedEvent], decoder: Any = None,
+                 skip: Container[int] = ()) -> int:
     """Apply ``events`` to ``batch`` in order, moving ``batch.position``; returns how many were processed.
 
+    Events whose position is in ``skip`` (being parked) are passed over, not handled.
     Three steps: decode the events the projection wants, prefetch the rows
     they touch (see :meth:`Projection.key_of`), handle them one by one.
     A failure is re-raised as :class:`ProjectionError` naming the event, from
@@ -197,7 +249,7 @@ def apply_events(projection: Projection, batch: Batch, events: Sequence[Recorded
     try:
         wanted = []
         for current in events:
-            if projection.wants(current.type):
+            if current.position not in skip and projection.wants(current.type):
                 wanted.append((decode(current), current))
         keys = []
         for event, current in wanted:
@@ -207,13 +259,19 @@ def apply_events(projection: Projection, batch: Batch, events: Sequence[Recorded
         for event, current in wanted:
             projection.handle(event, current, batch.rows)
     except Exception as exc:
+        if isinstance(exc, AppendInHandlerError):
+            raise AppendInHandlerError(f"{projection.name}: {exc} (at position "
+                                       f"{current.position if current else '?'}; nothing of this batch was kept, "
+                                       f"the checkpoint stays at {batch.start})") from exc
         where = "" if current is None else (
             f" on the event at position {current.position} ({current.type}, stream {current.stream_id!r}, "
             f"version {current.version})")
-        raise ProjectionError(
-            f"{projection.name} failed{where}: {exc!r}. Nothing of this batch was kept; the checkpoint stays at "
-            f"{batch.start}. Fix the handler (or the upcaster) and run again: the event will be delivered again."
-        ) from exc
+        message = (f"{projection.name} failed{where}: {exc!r}. Nothing of this batch was kept; the checkpoint stays "
+                   f"at {batch.start}. Fix the handler (or the upcaster) and run again: the event will be delivered "
+                   "again.")
+        if current is None:
+            raise ProjectionError(message) from exc
+        raise ProjectionHandlerError(message, current) from exc
     if events:
         batch.position = events[-1].position
     return len(events)

@@ -8,6 +8,11 @@ Three kinds of column need care, decided by the column's declared SQL type:
   A value that does not fit the declared ``DECIMAL(p, s)`` (more than ``s``
   places, or more than ``p - s`` digits before the point) is refused on both
   backends, never rounded (DuckDB would round; SQLite would keep it).
+  Text sorts lexically ('10.00' < '9.99'), so on SQLite the column is declared
+  ``TEXT COLLATE esdemo_decimal``: a collation, registered on the store's
+  connection, that compares the texts as numbers. ``ORDER BY total``,
+  ``WHERE total > 9``, ``max(total)`` then behave as on DuckDB. (Another
+  connection to the file must register it too, see :func:`register_decimal_collation`.)
 * ``TIMESTAMP``: an instant. Aware datetimes go in as UTC, and come out as
   aware UTC datetimes. A naive datetime is refused: which instant would it be?
 * ``DATE``: a ``date`` (ISO text in SQLite).
@@ -23,6 +28,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+DECIMAL_COLLATION = "esdemo_decimal"
+_CONSTRAINT = re.compile(r"\s+(?=(?:CHECK|NOT|NULL|DEFAULT|PRIMARY|UNIQUE|REFERENCES|COLLATE|GENERATED|CONSTRAINT)\b)",
+                         re.IGNORECASE)
 _DECIMAL_TYPE = re.compile(r"\s*(?:DECIMAL|NUMERIC)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?", re.IGNORECASE)
 
 
@@ -38,8 +46,19 @@ class ColumnValues:
     def ddl_type(self, column: str) -> str:
         """The type to create the column with on this backend."""
         if self.backend == "sqlite" and self.kinds[column] == "decimal":
-            return "TEXT"
+            return f"TEXT COLLATE {DECIMAL_COLLATION}"
         return self.columns[column]
+
+    def to_db_param(self, value: Any) -> Any:
+        """A query parameter: as :meth:`to_db`, except that DuckDB gets a ``Decimal`` as a number
+        (as text it would be cast to the column's scale, rounded, before comparing)."""
+        if isinstance(value, Decimal) and self.backend == "duckdb":
+            return value
+        return self.to_db(None, value)
+
+    def cast_type(self, column: str) -> str:
+        """The column's type without its constraints (``INTEGER CHECK (n > 0)`` -> ``INTEGER``), for a CAST."""
+        return _CONSTRAINT.split(self.columns[column], maxsplit=1)[0].strip()
 
     def to_db(self, column: str | None, value: Any) -> Any:
         """A Python value as this backend stores it (``column`` is for error messages)."""
@@ -113,3 +132,33 @@ def _from_db(kind: str | None, value: Any) -> Any:
     if kind == "date" and not isinstance(value, date):
         return date.fromisoformat(value)
     return value
+
+
+def compare_decimal_text(left: str, right: str) -> int:
+    """The ``esdemo_decimal`` collation: compare two decimal texts as numbers (-1, 0 or 1).
+
+    Text that is not a number (never written by a view) falls back to plain text order, after numbers.
+    """
+    a, b = _number(left), _number(right)
+    if a is not None and b is not None:
+        return (a > b) - (a < b)
+    if a is not None or b is not None:
+        return -1 if a is not None else 1
+    return (left > right) - (left < right)
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation
+        return None
+    return value if value.is_finite() else None
+
+
+def register_decimal_collation(connection: Any) -> None:
+    """Let a ``sqlite3`` connection sort and compare the DECIMAL columns of views as numbers.
+
+    The store's own connection gets it when a view is attached; a connection
+    opened by hand on the same file needs this call before ``ORDER BY`` on such a column.
+    """
+    connection.create_collation(DECIMAL_COLLATION, compare_decimal_text)

@@ -23,14 +23,18 @@ columns hold dates (see :mod:`esdemo.read.sql_values`).
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import psycopg
 
-from .projection import Batch, ProjectionConflictError, ProjectionError, ViewStorage
-from .sql_values import ColumnValues
+from .failure_policy import ParkedEvent
+from .projection import Batch, ProjectionCommitError, ProjectionConflictError, ProjectionError, ViewStorage
+from .sql_values import ColumnValues, register_decimal_collation
 from .view_rows import Key, ViewRows
 
 if TYPE_CHECKING:
@@ -40,11 +44,25 @@ META = (
     "CREATE TABLE IF NOT EXISTS read_models (name VARCHAR PRIMARY KEY, live_table VARCHAR NOT NULL, "
     "next_generation INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS checkpoints (name VARCHAR PRIMARY KEY, position BIGINT NOT NULL)",
+    # Events a generation set aside (see esdemo.read.failure_policy); times as ISO text on both backends.
+    "CREATE TABLE IF NOT EXISTS parked_events (target VARCHAR NOT NULL, view VARCHAR NOT NULL, "
+    "position BIGINT NOT NULL, stream_id VARCHAR NOT NULL, event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL, "
+    "error_type VARCHAR NOT NULL, error_message VARCHAR NOT NULL, attempts INTEGER NOT NULL, "
+    "parked_at VARCHAR NOT NULL, replayed_at VARCHAR, PRIMARY KEY (target, position))",
 )
-# What DuckDB raises when two transactions write the same rows (checkpoint, view keys): MVCC write conflicts.
-# A view table has no constraint but its primary key, and a batch writes each key once, so a constraint
-# error while writing the batch can only come from a concurrent writer. (SQLite serializes writers.)
-_CONFLICTS = (duckdb.TransactionException, duckdb.ConstraintException)
+PARKED_COLUMNS = ("view, position, stream_id, event_id, event_type, error_type, error_message, attempts, parked_at, "
+                  "replayed_at")
+# Errors of the database while committing a batch. Only DuckDB's MVCC write-write conflicts (two
+# transactions writing the checkpoint row or the same view rows, "Conflict on update", "write-write
+# conflict") are races, worth running again; anything else (a constraint the rows break, an I/O error,
+# a failed COMMIT) is reported as what it is. (SQLite serializes writers: it has no such races.)
+_DATABASE_ERRORS = (duckdb.Error, sqlite3.Error, psycopg.Error)
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    if isinstance(exc, (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)):
+        return True
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -88,6 +106,8 @@ class SqlTable(ViewStorage):
 
     def _create_meta(self, store: EventStore, name: str) -> None:
         with store.transaction() as cur:
+            if store.backend == "sqlite":
+                register_decimal_collation(cur)   # DECIMAL columns sort as numbers (see sql_values)
             for statement in META:
                 cur.execute(statement)
             row = cur.execute("SELECT live_table FROM read_models WHERE name = ?", [name]).fetchone()
@@ -98,22 +118,24 @@ class SqlTable(ViewStorage):
                 cur.execute(f"CREATE VIEW {name} AS SELECT * FROM {table}")
 
     def position(self, target: str | None = None) -> int:
-        with self._transaction() as cur:
-            return self._checkpoint(cur, target or self._live(cur))
+        return self._read_checkpoint(target or self.live_target)
 
     @property
     def live_target(self) -> str:
         """The live generation table, e.g. ``"order_summary_2"``."""
-        with self._transaction() as cur:
-            return self._live(cur)
+        rows = self._read("SELECT live_table FROM read_models WHERE name = ?", [self._name])
+        return rows[0][0]
 
     @contextmanager
     def batch(self, target: str | None = None, *, activate: bool = False) -> Iterator[Batch]:
+        """The batch inside one open transaction (``batch.cursor``): for set-based SQL that writes
+        through the cursor. Handlers should use :meth:`staged_batch`, which holds no lock while they run."""
         in_caller = False
+        start = None
         try:
             with self._transaction() as cur:
                 table = target or self._live(cur)
-                self._check_columns(cur, table)
+                self._check_columns(table)
                 start = self._checkpoint(cur, table, for_update=True)
                 rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._load(cur, table, key),
                                 load_many=lambda keys: self._load_many(cur, table, keys))
@@ -121,22 +143,96 @@ class SqlTable(ViewStorage):
                 in_caller = True
                 yield batch
                 in_caller = False
-                try:
-                    self._write(cur, table, rows)
-                except ValueError as exc:
-                    raise ProjectionError(f"could not write the batch of {self._name!r}: {exc}. Nothing of this "
-                                          f"batch was kept; the checkpoint stays at {start}.") from exc
-                if batch.position != start:
-                    cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [batch.position, table])
-                if activate:
-                    self._activate(cur, table)
-        except _CONFLICTS as exc:
-            if in_caller and isinstance(exc, duckdb.ConstraintException):
-                raise  # the caller's own SQL broke a constraint (a set-based rebuild's duplicate key): a bug, not a race
-            raise ProjectionConflictError(
+                self._commit(cur, table, batch, activate)
+        except _DATABASE_ERRORS as exc:
+            if in_caller and not _is_conflict(exc):
+                raise  # the caller's own SQL failed (a set-based rebuild's duplicate key): a bug, not a race
+            raise self._commit_failure(exc, start) from exc
+
+    @contextmanager
+    def staged_batch(self, target: str | None = None, *, activate: bool = False) -> Iterator[Batch]:
+        """The batch the runner uses: handlers run while no transaction is open, then one short commit.
+
+        Rows are read with short reads (no lock held in between), changed in memory,
+        and written with the new checkpoint in one transaction that first checks
+        that the checkpoint (and the live table) did not move since the batch
+        began; if it did, :class:`ProjectionConflictError` and nothing is kept.
+        Only batches of this view move its checkpoint, so an unmoved checkpoint
+        means that every row read is still what the table holds.
+        """
+        table = target or self.live_target
+        self._check_columns(table)
+        start = self._read_checkpoint(table)
+        rows = ViewRows(self._name, self.key, self.columns, load=lambda key: self._read_one(table, key),
+                        load_many=lambda keys: self._read_many(table, keys))
+        batch = Batch(rows, start, table, None)
+        yield batch
+        written, removed = rows.changes()
+        if not (written or removed or batch.parked or batch.replayed or activate) and batch.position == start:
+            return  # nothing to commit
+        try:
+            with self._transaction() as cur:
+                if target is None and self._live(cur) != table:
+                    raise ProjectionConflictError(
+                        f"{self._name!r} was switched to a new table (a rebuild) while this batch ran on {table}; "
+                        "nothing of this batch was kept. Run it again.")
+                now = self._checkpoint(cur, table, for_update=True)
+                if now != start:
+                    raise ProjectionConflictError(
+                        f"the checkpoint of {self._name!r} moved from {start} to {now} while this batch ran (a "
+                        "second runner); nothing of this batch was kept. Run it again.")
+                self._commit(cur, table, batch, activate)
+        except _DATABASE_ERRORS as exc:
+            raise self._commit_failure(exc, start) from exc
+
+    def _commit(self, cur: Any, table: str, batch: Batch, activate: bool) -> None:
+        # The checkpoint first: a second runner on this table conflicts on this row (DuckDB) before
+        # anything else, so an error while writing the rows is the rows' own, not a race.
+        if batch.position != batch.start:
+            cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [batch.position, table])
+        if batch.replayed:
+            self._mark_replayed(cur, table, batch.replayed)
+        try:
+            self._write(cur, table, batch.rows)
+        except ValueError as exc:
+            raise ProjectionError(f"could not write the batch of {self._name!r}: {exc}. Nothing of this "
+                                  f"batch was kept; the checkpoint stays at {batch.start}.") from exc
+        for parked in batch.parked:
+            cur.execute(f"INSERT INTO parked_events (target, {PARKED_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                        [table, parked.view, parked.position, parked.stream_id, parked.event_id, parked.event_type,
+                         parked.error_type, parked.error_message, parked.attempts, _iso(parked.parked_at), None])
+        if activate:
+            self._activate(cur, table)
+
+    def _mark_replayed(self, cur: Any, table: str, replayed: dict[int, Any]) -> None:
+        # Exactly once: each parked event must still be waiting, inside the transaction that applies it.
+        for position, when in sorted(replayed.items()):
+            row = cur.execute("SELECT replayed_at FROM parked_events WHERE target = ? AND position = ?",
+                              [table, position]).fetchone()
+            if row is None or row[0] is not None:
+                raise ProjectionConflictError(
+                    f"the parked event at position {position} of {self._name!r} was replayed (or dropped) by someone "
+                    "else meanwhile; nothing of this replay was kept.")
+            cur.execute("UPDATE parked_events SET replayed_at = ? WHERE target = ? AND position = ?",
+                        [_iso(when), table, position])
+
+    def parked(self, target: str | None = None, *, include_replayed: bool = False) -> list[ParkedEvent]:
+        """The events this view parked (oldest first); ``include_replayed`` adds those applied since."""
+        where = "" if include_replayed else " AND replayed_at IS NULL"
+        rows = self._read(f"SELECT {PARKED_COLUMNS} FROM parked_events WHERE target = ?{where} ORDER BY position",
+                          [target or self.live_target])
+        return [ParkedEvent(*row[:8], _from_iso(row[8]), _from_iso(row[9])) for row in rows]
+
+    def _commit_failure(self, exc: BaseException, start: int | None) -> ProjectionError:
+        stays = "" if start is None else f"; the checkpoint stays at {start}"
+        if _is_conflict(exc):
+            return ProjectionConflictError(
                 f"another transaction changed {self._name!r} or its checkpoint at the same time (a second runner, "
-                f"or a rebuild switching tables); nothing of this batch was kept. Run it again. ({exc})"
-            ) from exc
+                f"or a rebuild switching tables); nothing of this batch was kept{stays}. Run it again. ({exc})")
+        return ProjectionCommitError(
+            f"the database refused to commit the batch of {self._name!r}: {type(exc).__name__}: {exc}. This is not "
+            f"a race with another writer, so it was not retried. Nothing of this batch was kept{stays}. Fix the "
+            "cause (a column constraint the rows break, disk space, the file's permissions) and run again.")
 
     def new_target(self) -> str:
         with self._transaction() as cur:
@@ -152,17 +248,18 @@ class SqlTable(ViewStorage):
                 raise ValueError(f"{target} is the live table of {self._name!r}; only a table never switched to can be dropped")
             cur.execute(f"DROP TABLE IF EXISTS {_checked(target)}")
             cur.execute("DELETE FROM checkpoints WHERE name = ?", [target])
+            cur.execute("DELETE FROM parked_events WHERE target = ?", [target])
 
     # -- reading, for queries ----------------------------------------------------------------
     def query(self, where: str = "", params: list[Any] | tuple[Any, ...] = (), *, order_by: str | None = None,
               limit: int | None = None) -> list[dict[str, Any]]:
         """Rows of the live view as dicts, with typed values: ``query("customer_id = ?", ["c-1"], order_by="order_id")``."""
-        sql = f"SELECT * FROM {self._name}" + (f" WHERE {where}" if where else "")
+        names = list(self.columns)
+        sql = f"SELECT {', '.join(names)} FROM {self._name}" + (f" WHERE {where}" if where else "")
         sql += (f" ORDER BY {order_by}" if order_by else "") + (f" LIMIT {int(limit)}" if limit is not None else "")
-        with self._transaction() as cur:
-            result = cur.execute(sql, [self._values.to_db(None, p) for p in params])
-            names = [d[0] for d in result.description]
-            return [self._values.from_db_row(names, row) for row in result.fetchall()]
+        # a plain read (the store's read-only door): it takes no write lock, so it never waits for a writer
+        found = self._read(sql, [self._values.to_db_param(p) for p in params])
+        return [self._values.from_db_row(names, row) for row in found]
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row of the live view, ordered by the key: ``query(order_by=<the key columns>)``."""
@@ -175,6 +272,40 @@ class SqlTable(ViewStorage):
             raise ProjectionError("this SqlTable is not attached to a store yet: run a ProjectionRunner on it first")
         with self._store.transaction() as cur:
             yield cur
+
+    # -- short reads, outside any write transaction (they take no write lock) ---------------------
+    def _read(self, sql: str, params: list[Any]) -> list[tuple]:
+        if self._store is None:
+            raise ProjectionError("this SqlTable is not attached to a store yet: run a ProjectionRunner on it first")
+        return self._store.query(sql, params)
+
+    def _read_checkpoint(self, table: str) -> int:
+        rows = self._read("SELECT position FROM checkpoints WHERE name = ?", [table])
+        if not rows:
+            raise ProjectionError(f"{table} is not a generation of {self._name!r} (it was dropped, or never created)")
+        return rows[0][0]
+
+    def _read_rows(self, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
+        names = list(self.columns)
+        found = self._read(f"SELECT {', '.join(names)} FROM {_checked(table)} WHERE {where}", params)
+        return [self._values.from_db_row(names, row) for row in found]
+
+    def _read_one(self, table: str, key: Key) -> dict[str, Any] | None:
+        values = key if len(self.key) > 1 else (key,)
+        where = " AND ".join(f"{name} = ?" for name in self.key)
+        found = self._read_rows(table, where, [self._values.to_db(n, v) for n, v in zip(self.key, values)])
+        return found[0] if found else None
+
+    def _read_many(self, table: str, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        if len(self.key) > 1:
+            return {key: row for key in keys if (row := self._read_one(table, key)) is not None}
+        (name,) = self.key
+        values = [self._values.to_db(name, key) for key in keys]
+        found = []
+        for start in range(0, len(values), 500):  # SQLite allows a limited number of parameters
+            chunk = values[start:start + 500]
+            found.extend(self._read_rows(table, f"{name} IN ({', '.join('?' * len(chunk))})", chunk))
+        return {row[name]: row for row in found}
 
     def _live(self, cur: Any) -> str:
         return cur.execute("SELECT live_table FROM read_models WHERE name = ?", [self._name]).fetchone()[0]
@@ -190,9 +321,14 @@ class SqlTable(ViewStorage):
             raise ProjectionError(f"{table} is not a generation of {self._name!r} (it was dropped, or never created)")
         return row[0]
 
-    def _check_columns(self, cur: Any, table: str) -> None:
+    def _check_columns(self, table: str) -> None:
         # The projection's code may have changed since the table was built (a new column, say).
-        stored = [d[0] for d in cur.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        if self._store.backend == "postgres":
+            sql = ("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                   "AND table_name = ? ORDER BY ordinal_position")
+        else:
+            sql = "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+        stored = [row[0] for row in self._read(sql, [table])]
         if stored != list(self.columns):
             raise ProjectionError(
                 f"the stored view {self._name!r} (table {table}) has columns {stored}, but the projection now "
@@ -203,6 +339,7 @@ class SqlTable(ViewStorage):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({', '.join(self.key)}))")
         cur.execute("DELETE FROM checkpoints WHERE name = ?", [table])
+        cur.execute("DELETE FROM parked_events WHERE target = ?", [table])
         cur.execute("INSERT INTO checkpoints VALUES (?, 0)", [table])
 
     def _activate(self, cur: Any, table: str) -> None:
@@ -213,6 +350,7 @@ class SqlTable(ViewStorage):
         if old != table:
             cur.execute(f"DROP TABLE {old}")
             cur.execute("DELETE FROM checkpoints WHERE name = ?", [old])
+            cur.execute("DELETE FROM parked_events WHERE target = ?", [old])
 
     def _load(self, cur: Any, table: str, key: Key) -> dict[str, Any] | None:
         values = key if len(self.key) > 1 else (key,)
@@ -246,7 +384,7 @@ class SqlTable(ViewStorage):
         names = list(self.columns)
         if self._store.backend == "duckdb":
             # One statement for the whole batch: a column store is slow at row-by-row writes.
-            select = ", ".join(f"CAST(unnest(${i}) AS {self.columns[n]})" for i, n in enumerate(names, start=1))
+            select = ", ".join(f"CAST(unnest(${i}) AS {self._values.cast_type(n)})" for i, n in enumerate(names, start=1))
             params = [[self._values.to_db(n, row[n]) for row in written] for n in names]
             cur.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) SELECT {select}", params)
         elif self._store.backend == "postgres":
@@ -264,6 +402,14 @@ class SqlTable(ViewStorage):
     def __repr__(self) -> str:
         where = f"{self._name!r} in {self._store!r}" if self._store is not None else "not attached"
         return f"<SqlTable {where}, key {self.key}>"
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat()
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def _check_identifier(name: object, what: str) -> None:

@@ -9,7 +9,7 @@ names; this package imports neither of them.
   ``STREAM_EXISTS`` with the rule that checks them;
 * :mod:`.serialization`: tagged JSON that gives Decimal, datetime and UUID back exactly;
 * :mod:`.errors`: the store's errors, each saying what to do;
-* :mod:`.event_store`: :class:`EventStore`: append, read, read_all, subscribe;
+* :mod:`.event_store`: :class:`EventStore`: append, read, read_all (iter_all to stream it), subscribe;
 * :mod:`.subscription`: catch up, then follow live;
 * :mod:`.clock`, :mod:`.ids`: a fake clock and seeded ids for reproducible runs;
 * :mod:`.backends`: one module per database, each written against
@@ -21,14 +21,18 @@ from .errors import (
     ConflictError,
     DuplicateEventError,
     EventStoreError,
+    ImmutableEventsError,
+    ReadOnlyQueryError,
     SerializationError,
     StillRunningError,
     SpecError,
     SpecFailed,
     StoreAuthenticationError,
     StoreClosedError,
+    StoreFileError,
     StoreLockedError,
     StoreUnavailableError,
+    ValueOutOfRangeError,
 )
 from .event_store import EventStore
 from .events import ANY, NO_STREAM, STREAM_EXISTS, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -46,7 +50,9 @@ __all__ = [
     "EventStoreError",
     "ExpectedVersion",
     "FakeClock",
+    "ImmutableEventsError",
     "NewEvent",
+    "ReadOnlyQueryError",
     "RecordedEvent",
     "SerializationError",
     "StillRunningError",
@@ -54,9 +60,11 @@ __all__ = [
     "SpecFailed",
     "StoreAuthenticationError",
     "StoreClosedError",
+    "StoreFileError",
     "StoreLockedError",
     "StoreUnavailableError",
     "Subscription",
+    "ValueOutOfRangeError",
     "seeded_ids",
     "utc_now",
 ]

@@ -92,3 +92,29 @@ class SpecFailed(AssertionError):
 
     An ``AssertionError``, so pytest reports it as a failed test.
     """
+
+
+class ImmutableEventsError(EventStoreError):
+    """SQL tried to change the log itself: the ``events`` or ``streams`` table, or what guards them.
+
+    Events are facts; only :meth:`EventStore.append` (and ``restore``) add to
+    them, and nothing changes or removes them. To correct a mistake, append a
+    correcting event. The tables *next to* the log (views, checkpoints,
+    snapshots) are yours to write through ``store.transaction()``.
+    """
+
+
+class ReadOnlyQueryError(EventStoreError):
+    """``store.query()`` / ``store.sql()`` were given a statement that writes.
+
+    They are for reading. Write the tables next to the log with
+    ``store.transaction()``; add events with ``store.append()``.
+    """
+
+
+class StoreFileError(EventStoreError):
+    """The path given to ``EventStore`` is not a store this backend can open (or create)."""
+
+
+class ValueOutOfRangeError(EventStoreError, ValueError):
+    """A number or a nesting depth is beyond what the store can keep on every backend; nothing was written."""

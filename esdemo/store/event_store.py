@@ -14,6 +14,7 @@ bad input raises a clear ``ValueError``/``TypeError`` and nothing is written.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -25,10 +26,13 @@ from typing import Any
 from .backends import BACKENDS, is_server_url, open_backend
 from .backends.contract import Backend
 from .clock import utc_now
-from .errors import StoreClosedError
-from .events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
+from .errors import StoreClosedError, ValueOutOfRangeError
+from .events import MAX_POSITION, MAX_SCHEMA_VERSION, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, check_expected
 from .serialization import dumps
 from .subscription import Handler, Subscription
+
+
+_INSERTS_EVENTS = re.compile(r'(?is)^\s*(with\b.*?\)\s*)?insert\s+into\s+(?:"?main"?\.)?"?events"?\s')
 
 
 class EventStore:
@@ -40,7 +44,10 @@ class EventStore:
     >>> store = EventStore("postgresql://me@localhost/shop")   # a server many processes share
 
     ``clock`` is a callable returning an aware ``datetime``; it is asked once
-    per append and stamps every event of that append. Pass a
+    per append, inside the append's transaction, and stamps every event of
+    that append, except that a stamp is never earlier than the stamp of the
+    event before it: ``recorded_at`` never decreases in position order, so
+    "what was recorded by t" is always a prefix of the log. Pass a
     :class:`~esdemo.store.clock.FakeClock` for reproducible timestamps.
 
     One store object may be shared by several threads. Use it as a context
@@ -96,12 +103,15 @@ class EventStore:
             current = self._backend.stream_version(stream_id)
             check_expected(stream_id, expected_version, current)
             return AppendResult(version=current, position=self._backend.stream_position(stream_id))
+        result = self._backend.append(stream_id, encoded, expected_version, self._read_clock)
+        self._appended_now()
+        return result
+
+    def _read_clock(self) -> datetime:
         now = self._clock()
         if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
             raise ValueError(f"the store's clock must return a timezone-aware datetime, it returned {now!r}")
-        result = self._backend.append(stream_id, encoded, expected_version, now)
-        self._appended_now()
-        return result
+        return now
 
     def restore(self, events: Sequence[RecordedEvent]) -> int:
         """Load exported events (e.g. from ``read_all()`` of another store) as they were.
@@ -125,9 +135,20 @@ class EventStore:
                     "an export must be a contiguous run of the log"
                 )
             _check_stream_id(event.stream_id)
+            for name, value, largest in (("position", event.position, MAX_POSITION),
+                                         ("version", event.version, MAX_POSITION),
+                                         ("schema_version", event.schema_version, MAX_SCHEMA_VERSION)):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"events[{index}].{name} must be an int >= 1, got {value!r}")
+                _check_range(f"events[{index}].{name}", value, largest)
             when = event.recorded_at
             if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
                 raise ValueError(f"events[{index}].recorded_at must be a timezone-aware datetime, got {when!r}")
+            if index and when < events[index - 1].recorded_at:
+                raise ValueError(
+                    f"events[{index}] was recorded at {when.isoformat()}, before events[{index - 1}] "
+                    f"({events[index - 1].recorded_at.isoformat()}); in a log, time never goes back in position order"
+                )
             rows.append((event.position, event.stream_id, event.version, event.type, event.schema_version,
                          dumps(event.data, f"events[{index}].data"), dumps(event.metadata, f"events[{index}].metadata"),
                          event.event_id, when))
@@ -135,6 +156,25 @@ class EventStore:
         if not rows:
             return self.head()
         head = self._backend.restore(rows)
+        self._appended_now()
+        return head
+
+    def bulk_load(self, insert_sql: str, params: Any = ()) -> int:
+        """Generate a history in the database itself: one ``INSERT INTO events ...`` statement, all or nothing.
+
+        For benchmarks and sample data (a million synthetic events in seconds,
+        where ``append`` would take minutes). Every other door refuses writes to
+        ``events``; this one runs the statement as the log's writer, then checks
+        that the new rows continue the log exactly (positions ``head() + 1``
+        onwards without holes, each stream's versions continuing in position
+        order), sets ``streams`` from them, and commits. Returns the new head.
+        """
+        if not isinstance(insert_sql, str) or not _INSERTS_EVENTS.match(insert_sql):
+            raise ValueError("bulk_load takes one INSERT INTO events ... statement (a WITH ... before it is fine)")
+        if re.search(r"(?i)\bon\s+conflict\b", insert_sql):
+            raise ValueError("bulk_load only adds events: ON CONFLICT (which would change stored ones) is refused")
+        self._check_open()
+        head = self._backend.bulk_load(insert_sql, params)
         self._appended_now()
         return head
 
@@ -148,11 +188,17 @@ class EventStore:
         return self._backend.read(stream_id, from_version, to_version)
 
     def read_all(self, from_position: int = 1, limit: int | None = None) -> list[RecordedEvent]:
-        """Events of every stream in global order, from ``from_position``, at most ``limit`` of them."""
+        """Events of every stream in global order, from ``from_position``, at most ``limit`` of them, as one list.
+
+        Without ``limit`` this is the whole log in memory at once: to scan a
+        long log, use :meth:`iter_all` or :meth:`read_all_pages` instead.
+        """
         _check_count("from_position", from_position, minimum=1)
         if limit is not None:
             _check_count("limit", limit, minimum=0)
         self._check_open()
+        if limit is not None and from_position + limit > MAX_POSITION:
+            limit = None   # no log holds more: the same answer, without a bound the database cannot compare
         return self._backend.read_all(from_position, limit)
 
     def find_event(self, event_id: uuid.UUID | str) -> RecordedEvent | None:
@@ -171,6 +217,43 @@ class EventStore:
             raise TypeError(f"event_id must be a uuid.UUID, got {type(event_id).__name__}")
         self._check_open()
         return self._backend.event_by_id(event_id)
+
+    def read_all_pages(self, from_position: int = 1, *, page_size: int = 1_000,
+                       to_position: int | None = None) -> Iterator[list[RecordedEvent]]:
+        """The log in global order, one page (a list of at most ``page_size`` events) at a time.
+
+        Memory stays bounded by one page however long the log is: each page is
+        one query for the next ``page_size`` positions (``position`` is the
+        primary key, so a page costs the same at the end of a 1M-event log as
+        at its start). ``to_position`` (inclusive) stops there; without it the
+        pages go on while there are events, so events appended meanwhile are
+        read too. For scans of the whole log: rebuilds, exports, reports.
+        """
+        _check_count("from_position", from_position, minimum=1)
+        _check_count("page_size", page_size, minimum=1)
+        if to_position is not None:
+            _check_count("to_position", to_position, minimum=0)
+        position = from_position
+        while to_position is None or position <= to_position:
+            limit = page_size if to_position is None else min(page_size, to_position - position + 1)
+            page = self.read_all(position, limit=limit)
+            if not page:
+                return
+            yield page
+            if len(page) < limit and to_position is not None:
+                return   # (without to_position: ask once more, for what was appended while the page was used)
+            position = page[-1].position + 1
+
+    def iter_all(self, from_position: int = 1, *, page_size: int = 1_000,
+                 to_position: int | None = None) -> Iterator[RecordedEvent]:
+        """Every event from ``from_position`` in global order, streamed: :meth:`read_all_pages`, one event at a time.
+
+        ``for event in store.iter_all(): ...`` is ``for event in store.read_all(): ...``
+        without building the whole log as one list (1M small events: ~1 GB as a
+        list, one page here).
+        """
+        for page in self.read_all_pages(from_position, page_size=page_size, to_position=to_position):
+            yield from page
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: how many events it has (0 if it does not exist)."""
@@ -195,24 +278,23 @@ class EventStore:
 
     # -- SQL access for teaching and set-based work -------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Run one read-only SQL statement outside any write transaction; returns its rows.
+        """Run read-only SQL outside any write transaction; returns its rows.
 
         For the store's neighbours that read their own tables (snapshots, read
-        models). To change those tables, use :meth:`transaction`.
+        models). It is read-only for real: a statement that writes raises
+        :class:`~esdemo.store.errors.ReadOnlyQueryError` and changes nothing.
+        To change those tables, use :meth:`transaction`.
         """
         self._check_open()
-        with self._backend.cursor() as cur:
-            return cur.execute(sql, list(params)).fetchall()
+        return self._backend.query(sql, list(params))[1]
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> Any:
-        """Run read-only SQL against the store's tables; returns a pandas DataFrame."""
+        """Run read-only SQL against the store's tables; returns a pandas DataFrame (writes are refused, as in :meth:`query`)."""
         self._check_open()
         import pandas as pd
 
-        with self._backend.cursor() as cur:
-            result = cur.execute(query, list(params))
-            columns = [d[0] for d in result.description]
-            return pd.DataFrame(result.fetchall(), columns=columns)
+        columns, rows = self._backend.query(query, list(params))
+        return pd.DataFrame(rows, columns=columns)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -224,7 +306,9 @@ class EventStore:
                 cur.execute("UPDATE order_summary SET status = 'paid' WHERE order_id = ?", [order_id])
                 cur.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, name])
 
-        Events themselves are only ever written by :meth:`append`.
+        Events themselves are only ever written by :meth:`append`: a statement
+        that would change ``events`` or ``streams`` (or the guards around them)
+        raises :class:`~esdemo.store.errors.ImmutableEventsError`.
         """
         self._check_open()
         with self._backend.transaction() as cur:
@@ -233,7 +317,12 @@ class EventStore:
     @property
     def connection(self) -> Any:
         """The underlying DB-API connection (a per-thread DuckDB cursor, the sqlite3 connection, or a
-        per-thread PostgreSQL cursor that takes ``?`` placeholders)."""
+        per-thread PostgreSQL cursor that takes ``?`` placeholders).
+
+        Each statement commits on its own. Like every door, it leaves the log
+        alone: writes to ``events``/``streams`` raise
+        :class:`~esdemo.store.errors.ImmutableEventsError`.
+        """
         self._check_open()
         return self._backend.connection
 
@@ -343,6 +432,7 @@ def _check_expected_version(expected: object) -> None:
         )
     if expected < 0:
         raise ValueError(f"expected_version must be >= 0 (0 means the stream must not exist yet), got {expected}")
+    _check_range("expected_version", expected)
 
 
 def _check_count(name: str, value: object, minimum: int) -> None:
@@ -350,6 +440,15 @@ def _check_count(name: str, value: object, minimum: int) -> None:
         raise TypeError(f"{name} must be an int, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    _check_range(name, value)
+
+
+def _check_range(name: str, value: int, largest: int = MAX_POSITION) -> None:
+    if value > largest:
+        raise ValueOutOfRangeError(
+            f"{name} is {value}, above {largest} ({'2**63' if largest == MAX_POSITION else '2**31'} - 1), the largest "
+            "number every backend can store or compare. Positions, versions and limits are counts of events: "
+            "pass a smaller number (or limit=None for no limit).")
 
 
 def _encode_events(events: object) -> list[tuple]:

@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import ConflictError
+from .errors import ConflictError, ValueOutOfRangeError
+
+# The largest numbers every backend stores: positions and versions are 64-bit, schema versions 32-bit.
+MAX_POSITION = 2**63 - 1
+MAX_SCHEMA_VERSION = 2**31 - 1
 
 
 class ExpectedVersion(enum.Enum):
@@ -95,6 +99,10 @@ class NewEvent:
         version = self.schema_version
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise ValueError(f"NewEvent.schema_version must be an int >= 1, got {version!r}")
+        if version > MAX_SCHEMA_VERSION:
+            raise ValueOutOfRangeError(
+                f"NewEvent.schema_version is {version}, above {MAX_SCHEMA_VERSION} (2**31 - 1), the largest every "
+                "backend can store. Schema versions count 1, 2, 3, ... as an event type changes.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,9 @@ Rules, each enforced before anything is written:
 * Keys are strings and may not start with ``$`` (reserved for the tags).
 * Anything else (a set, bytes, a float NaN, your own class) is refused with a
   :class:`SerializationError` that names the field and the type.
+* Nesting deeper than ``MAX_DEPTH`` (100) levels of lists and dicts is refused
+  too (a cycle included): a document that deep is a bug, and Python's own
+  recursion limit would otherwise fail somewhere less clear.
 
 In SQL the tagged values are reachable with a JSON pointer, for example
 ``CAST(data->>'/amount/$decimal' AS DECIMAL(18, 2))``.
@@ -79,11 +82,13 @@ def _decode_object(obj: dict[str, Any]) -> Any:
     return obj
 
 
+MAX_DEPTH = 100
+
 _TAGGED = json.JSONDecoder(object_hook=_decode_object)
 _PLAIN = json.JSONDecoder()
 
 
-def _encode(value: Any, path: str) -> Any:
+def _encode(value: Any, path: str, depth: int = 0) -> Any:
     # Order matters: bool is an int, and datetime is a date.
     if value is None or isinstance(value, (str, bool, int)):
         return value
@@ -104,6 +109,10 @@ def _encode(value: Any, path: str) -> Any:
         return {"$date": value.isoformat()}
     if isinstance(value, uuid.UUID):
         return {"$uuid": str(value)}
+    if isinstance(value, (dict, list, tuple)) and depth >= MAX_DEPTH:
+        raise SerializationError(
+            f"{path[:40]}... is nested more than {MAX_DEPTH} levels deep (or contains itself). "
+            "Events hold flat facts: store a flatter document, or the deep part as a string.")
     if isinstance(value, dict):
         encoded = {}
         for key, item in value.items():
@@ -111,10 +120,10 @@ def _encode(value: Any, path: str) -> Any:
                 raise SerializationError(f"{path} has a key {key!r} of type {type(key).__name__}; keys must be strings.")
             if key.startswith("$"):
                 raise SerializationError(f"{path} has the key {key!r}; keys starting with '$' are reserved for typed values.")
-            encoded[key] = _encode(item, f"{path}.{key}")
+            encoded[key] = _encode(item, f"{path}.{key}", depth + 1)
         return encoded
     if isinstance(value, (list, tuple)):
-        return [_encode(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [_encode(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
     raise SerializationError(
         f"{path} is of type {type(value).__name__}, which cannot be stored in an event. "
         "Use str, int, float, bool, None, Decimal, date, aware datetime, UUID, or lists and dicts of them."

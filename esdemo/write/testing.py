@@ -220,7 +220,8 @@ def event_diff(expected: Sequence[Any], actual: Sequence[Any]) -> str:
     return f"{summary}\n\n{table}"
 
 
-def _event_diff(expected: Sequence[Any], actual: Sequence[Any]) -> tuple[str, str]:
+def _event_diff(expected: Sequence[Any], actual: Sequence[Any], *, noun: str = "event",
+                producer: str = "the command recorded", same: str = "recorded as many") -> tuple[str, str]:
     rows: list[tuple[str, str, str, str, str]] = []  # (event number, field, expected, actual, mark)
     first: str | None = None
     for n in range(max(len(expected), len(actual))):
@@ -234,14 +235,14 @@ def _event_diff(expected: Sequence[Any], actual: Sequence[Any]) -> tuple[str, st
         for field_name, w, g, differs in lines:
             mark = ""
             if differs and first is None:
-                first = f"event {n + 1}" + ("" if field_name == "(type)" else f", field {field_name!r}")
+                first = f"{noun} {n + 1}" + ("" if field_name == "(type)" else f", field {field_name!r}")
                 mark = ">>"
             rows.append((label, field_name, w, g, mark))
             label = ""
-    head = (f"expected {_count(len(expected))}, the command recorded {len(actual)}"
-            if len(expected) != len(actual) else f"expected {_count(len(actual))}, recorded as many, but they differ")
+    head = (f"expected {_count(len(expected), noun)}, {producer} {len(actual)}"
+            if len(expected) != len(actual) else f"expected {_count(len(actual), noun)}, {same}, but they differ")
     head += f"; first difference: {first}" if first else ""
-    return head, _table(("event", "field", "expected", "actual"), rows)
+    return head, _table((noun, "field", "expected", "actual"), rows)
 
 
 class _Missing:
@@ -282,8 +283,8 @@ def _type_name(event: Any) -> str:
     return event.type if isinstance(event, NewEvent) else type(event).__name__
 
 
-def _count(n: int) -> str:
-    return f"{n} event{'s' if n != 1 else ''}"
+def _count(n: int, noun: str = "event") -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _listing(events: Sequence[Any]) -> str:

@@ -407,7 +407,8 @@ def test_a_failed_batch_that_changed_a_list_in_place_leaves_the_memory_view_unto
         return storage.get("p")["tags"] if memory_kind == "documents" else storage.frame.loc["p", "tags"]
 
     storage = Documents(key="stream_id") if memory_kind == "documents" else DataFrameTable("stream_id", ["stream_id", "tags"])
-    store.append("p", [NewEvent("Tagged", {"tag": tag}) for tag in "ab"], expected_version=0)
+    for version, tag in enumerate("ab"):   # two appends: a batch never splits one append
+        store.append("p", [NewEvent("Tagged", {"tag": tag})], expected_version=version)
     projection = Tags(storage)
     runner = ProjectionRunner(store, projection, batch_size=1)
     runner.run_once()

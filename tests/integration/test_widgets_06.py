@@ -44,13 +44,14 @@ def test_readers_see_the_old_complete_view_until_the_switch_then_the_fixed_one()
     assert demo.state().frame().loc["order_summary_2"].tolist() == ["being built", 0, 0]
     assert "Readers still see order_summary_1" in demo.replay()
     state = demo.state()
-    assert state.frame().loc["order_summary_2", "checkpoint"] == 4
+    reached = int(state.frame().loc["order_summary_2", "checkpoint"])
+    assert reached >= 4 and demo.store.read_all(reached + 1, 1)[0].version == 1   # 4 events, to the end of an append
     assert reader(demo) == (len(BLUE_GREEN_ORDERS), LINES)                   # the old view, complete
     message = demo.arrive()
-    assert f"is {demo.store.head() - 4} events behind" in message
+    assert f"is {demo.store.head() - reached} events behind" in message
     assert reader(demo) == (len(BLUE_GREEN_ORDERS) + 1, LINES + 1)           # the old code applied the new order
     message = demo.switch()
-    assert f"applied the last {demo.store.head() - 4} events" in message and "dropped order_summary_1" in message
+    assert f"applied the last {demo.store.head() - reached} events" in message and "dropped order_summary_1" in message
     done = demo.state()
     assert done.frame().index.tolist() == ["order_summary_2"] and done.live_table == "order_summary_2"
     assert done.frame().loc["order_summary_2", "checkpoint"] == demo.store.head() == head + 2

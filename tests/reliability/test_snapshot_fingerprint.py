@@ -1,5 +1,5 @@
 """Issue 11, case 2: a snapshot records how its events were decoded, and is ignored and replaced when
-that changes (an upcaster added or changed). On both backends."""
+that changes (an upcaster added or changed). On every backend."""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ from esdemo import ANY, Aggregate, EventRegistry, EventStore, NewEvent, Reposito
 from esdemo.write.upcasting import upcaster_fingerprint
 
 
-@pytest.fixture(params=["duckdb", "sqlite"])
-def backend(request) -> str:
-    """These tests edit an old file with the driver of its backend and open in-memory stores of their own, which PostgreSQL does not have (it needs a URL): these
-    run on the two embedded backends; the store contract itself runs on all three (tests/conftest.py)."""
-    return request.param
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +139,9 @@ def test_fingerprints_see_closure_values():
 
 
 def test_a_snapshot_table_from_before_fingerprints_is_migrated_and_its_rows_ignored(backend, tmp_path):
+    if backend == "postgres":
+        pytest.skip("a snapshot table from before fingerprints exists only in old DuckDB/SQLite files "
+                    "(the PostgreSQL backend came after them)")
     path = tmp_path / f"old.{backend}"
     with EventStore(path, backend=backend) as store:
         store.append("Wallet-1", [v1_deposit("400")], expected_version=ANY)

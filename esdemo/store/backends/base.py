@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -54,6 +54,7 @@ class SqlBackend:
     begin_write = "BEGIN TRANSACTION"
     retryable: tuple[type[BaseException], ...] = ()
     max_attempts = 100
+    write_tag = ""   # appended to the append path's writes to the log (SQLite: see GuardedConnection)
 
     # -- supplied by subclasses ------------------------------------------------
     @contextmanager
@@ -84,27 +85,33 @@ class SqlBackend:
         raise NotImplementedError
 
     # -- writing -----------------------------------------------------------------
-    def append(self, stream_id: str, events: Sequence[Encoded], expected: object, now: datetime) -> AppendResult:
+    def append(self, stream_id: str, events: Sequence[Encoded], expected: object,
+               now: Callable[[], datetime]) -> AppendResult:
         """Append ``events`` atomically; see the module docstring for how."""
-        recorded_at = self.to_db_time(now)
+        clock_time: datetime | None = None
         for attempt in range(self.max_attempts):
             with self.cursor() as cur:
                 cur.execute(self.begin_write)
                 try:
                     self._lock_log(cur)
-                    current, head = self._version_and_head(cur, stream_id)
+                    current, head, head_time = self._version_and_head(cur, stream_id)
+                    if clock_time is None:
+                        clock_time = now()   # asked once per append (conflict or not), inside its first transaction
                     check_expected(stream_id, expected, current)
+                    recorded_at = self.to_db_time(_not_before(clock_time, head_time and self.from_db_time(head_time)))
                     rows = [
                         (head + i, stream_id, current + i, type_, schema, data, meta, self.to_db_uuid(eid), recorded_at)
                         for i, (eid, type_, schema, data, meta) in enumerate(events, start=1)
                     ]
                     self.insert_events(cur, rows)
                     if current:
-                        cur.execute("UPDATE streams SET version = ? WHERE stream_id = ?", (current + len(rows), stream_id))
+                        cur.execute("UPDATE streams SET version = ? WHERE stream_id = ?" + self.write_tag,
+                                    (current + len(rows), stream_id))
                     else:
-                        cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)", (stream_id, len(rows)))
+                        cur.execute("INSERT INTO streams (stream_id, version) VALUES (?, ?)" + self.write_tag,
+                                    (stream_id, len(rows)))
                     cur.execute("COMMIT")
-                    self._committed(head + len(rows))
+                    self._committed(head + len(rows), recorded_at)
                     return AppendResult(version=current + len(rows), position=head + len(rows))
                 except (ConflictError, *self.retryable) as failure:
                     _rollback(cur)
@@ -131,16 +138,17 @@ class SqlBackend:
     def _lock_log(self, cur: Any) -> None:
         """Called first in an append's or restore's transaction: a server backend serialises writers here."""
 
-    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int]:
-        """The stream's version and the log's last position, read inside the append's transaction."""
-        current, head = cur.execute(
+    def _version_and_head(self, cur: Any, stream_id: str) -> tuple[int, int, Any]:
+        """The stream's version, the log's last position and that event's stamp, read inside the append's transaction."""
+        current, head, head_time = cur.execute(
             "SELECT (SELECT version FROM streams WHERE stream_id = ?), "
-            "(SELECT coalesce(max(position), 0) FROM events)", (stream_id,)
+            "(SELECT coalesce(max(position), 0) FROM events), "
+            "(SELECT recorded_at FROM events WHERE position = (SELECT max(position) FROM events))", (stream_id,)
         ).fetchall()[0]   # fetchall: a result left open blocks DuckDB's register() in insert_events
-        return current or 0, head
+        return current or 0, head, head_time
 
-    def _committed(self, head: int) -> None:
-        """An append committed up to position ``head`` (a backend may remember it)."""
+    def _committed(self, head: int, recorded_at: Any) -> None:
+        """An append committed up to position ``head``, stamped ``recorded_at`` (a backend may remember both)."""
 
     def _forget_head(self) -> None:
         """Something failed or wrote around append: drop whatever was remembered about the head."""
@@ -210,6 +218,13 @@ class SqlBackend:
                         f"Cannot restore: the export starts at position {events[0][0]} but this store's head is "
                         f"{head}. Restore into an empty store, or an export that continues this one."
                     )
+                if head:
+                    (head_time,) = cur.execute("SELECT recorded_at FROM events WHERE position = ?", (head,)).fetchone()
+                    if events[0][8] < self.from_db_time(head_time):
+                        raise EventStoreError(
+                            f"Cannot restore: the export's first event was recorded at {events[0][8].isoformat()}, "
+                            f"before this store's last event ({self.from_db_time(head_time).isoformat()}). Time in "
+                            "the log never goes back: restore into an empty store, or an export that continues this one.")
                 known = dict(cur.execute("SELECT stream_id, version FROM streams").fetchall())
                 last: dict[str, int] = {}
                 for row in events:
@@ -232,6 +247,46 @@ class SqlBackend:
             finally:
                 self._forget_head()
         return events[-1][0]
+
+    def bulk_load(self, insert_sql: str, params: Any) -> int:
+        """Run one ``INSERT INTO events ...`` as the log's writer, check it continued the log, set ``streams``."""
+        with self.cursor() as cur:
+            cur.execute(self.begin_write)
+            try:
+                head = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+                try:
+                    cur.execute(insert_sql, params)
+                except self.retryable as exc:
+                    raise EventStoreError(
+                        f"Cannot bulk-load: the rows clash with stored events ({exc}). They must be new events "
+                        "(new ids) continuing the log: positions from head + 1, each stream's versions continuing."
+                    ) from exc
+                count, low, high = cur.execute(
+                    "SELECT count(*), min(position), max(position) FROM events WHERE position > ?", (head,)).fetchone()
+                if count and (low != head + 1 or high != head + count):
+                    raise EventStoreError(
+                        f"Cannot bulk-load: the new rows hold positions {low}..{high} ({count} rows) after head {head}. "
+                        "They must continue the log without holes, from head + 1.")
+                jump = cur.execute(
+                    "SELECT n.stream_id, n.version, n.position FROM (SELECT stream_id, version, position, "
+                    "row_number() OVER (PARTITION BY stream_id ORDER BY position) AS k FROM events WHERE position > ?) AS n "
+                    "LEFT JOIN streams AS s ON s.stream_id = n.stream_id "
+                    "WHERE n.version <> coalesce(s.version, 0) + n.k ORDER BY n.position LIMIT 1", (head,)).fetchone()
+                if jump is not None:
+                    raise EventStoreError(
+                        f"Cannot bulk-load: {jump[0]!r} gets version {jump[1]} at position {jump[2]}, which does not "
+                        "continue that stream's versions (each stream counts 1, 2, 3, ... in position order).")
+                versions = cur.execute(
+                    "SELECT stream_id, max(version) FROM events WHERE position > ? GROUP BY stream_id", (head,)).fetchall()
+                if versions:
+                    self.upsert_streams(cur, versions)
+                cur.execute("COMMIT")
+            except BaseException:
+                _rollback(cur)
+                raise
+            finally:
+                self._forget_head()
+        return head + count
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -307,6 +362,18 @@ class SqlBackend:
             RecordedEvent(row[0], row[1], row[2], row[3], row[4], data, meta, uuid_of(row[7]), time_of(row[8]))
             for row, data, meta in zip(rows, datas, metas)
         ]
+
+
+def _not_before(clock_time: datetime, head_time: datetime | None) -> datetime:
+    """The stamp of an append: the clock's reading, but never earlier than the event before it.
+
+    Time in the log is then non-decreasing in position order, within a stream
+    and across streams, whatever the clocks of racing writers said (a writer
+    that read its clock first may commit second).
+    """
+    if head_time is not None and head_time > clock_time:
+        return head_time
+    return clock_time
 
 
 def _rollback(cur: Any) -> None:

@@ -14,7 +14,7 @@ data_json, metadata_json)``; stored rows come back as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -35,11 +35,18 @@ class Backend(Protocol):
     path: str
     """Where the data lives (a file path, or ``":memory:"``)."""
 
-    def append(self, stream_id: str, events: Sequence[Encoded], expected: object, now: datetime) -> AppendResult:
-        """Append all of ``events`` to the stream, or none: check ``expected``, number, insert, commit; a retry of the same ids answers as the first time."""
+    def append(self, stream_id: str, events: Sequence[Encoded], expected: object,
+               now: Callable[[], datetime]) -> AppendResult:
+        """Append all of ``events`` to the stream, or none: check ``expected``, number, stamp, insert, commit; a retry of the same ids answers as the first time.
+
+        ``now()`` is called once, inside the transaction; the stamp is ``max(now(), the head event's stamp)``.
+        """
 
     def restore(self, events: Sequence[tuple]) -> int:
         """Write exported rows back with their own positions, versions, ids and times, all or nothing; return the new head."""
+
+    def bulk_load(self, insert_sql: str, params: Any) -> int:
+        """Run one INSERT INTO events statement as the log's writer; refuse it unless it continues the log; set streams; return the head."""
 
     def read(self, stream_id: str, from_version: int, to_version: int | None) -> list[RecordedEvent]:
         """One stream's events in version order, from ``from_version`` up to ``to_version`` (inclusive, None for all)."""
@@ -56,15 +63,18 @@ class Backend(Protocol):
     def head(self) -> int:
         """The global position of the log's last event (0 when empty)."""
 
+    def query(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+        """Run read-only SQL: column names and rows; a statement that writes raises ReadOnlyQueryError, having changed nothing."""
+
     def cursor(self) -> AbstractContextManager[Any]:
         """A DB-API cursor for one thread's reads, outside any write transaction."""
 
     def transaction(self) -> AbstractContextManager[Any]:
-        """A cursor inside one write transaction: COMMIT when the block ends, ROLLBACK if it raises."""
+        """A cursor inside one write transaction: COMMIT when the block ends, ROLLBACK if it raises; writes to events/streams raise ImmutableEventsError."""
 
     @property
     def connection(self) -> Any:
-        """The underlying DB-API connection, for teaching and set-based SQL."""
+        """The underlying DB-API connection, for teaching and set-based SQL (guarded like ``transaction``)."""
 
     def close(self) -> None:
         """Release the database; later calls are the store's to refuse."""

@@ -47,8 +47,16 @@ when the next thread opens one, and a broken one is replaced on next use.
 SQL passed through ``query``/``sql``/``transaction``/``connection`` may use
 ``?`` placeholders, as on DuckDB and SQLite.
 
-Events are immutable in the database too: a statement trigger refuses any
-UPDATE, DELETE or TRUNCATE on ``events``.
+Events are immutable in the database too, through every door. ``query``
+runs one statement in a ``READ ONLY`` transaction that is always rolled
+back. Statement triggers refuse any UPDATE, DELETE or TRUNCATE on ``events``
+and any write at all to ``events`` or ``streams`` unless the transaction set
+``esdemo.log_writer`` (only ``append``, ``restore`` and ``bulk_load`` do, with
+``SET LOCAL``; the doors refuse SQL that names that setting or the
+``search_path``). A database-wide event trigger refuses DDL on the log (DROP,
+ALTER, a trigger added to it, its guard triggers dropped, a temporary table
+shadowing it); creating it needs a superuser, once per database: without one
+the row triggers still hold, but DDL on the log is not refused.
 """
 
 from __future__ import annotations
@@ -64,8 +72,10 @@ from typing import Any
 import psycopg
 from psycopg.types.string import TextLoader
 
-from ..errors import EventStoreError, StoreAuthenticationError, StoreUnavailableError
+from ..errors import (EventStoreError, ImmutableEventsError, ReadOnlyQueryError, StoreAuthenticationError,
+                      StoreUnavailableError)
 from .base import SqlBackend
+from .sqlite_backend import immutable_message, read_only_message
 from .urls import SERVER_URL_SCHEMES, redact
 
 SCHEMA = """
@@ -88,11 +98,77 @@ CREATE TABLE IF NOT EXISTS streams (
 CREATE OR REPLACE FUNCTION esdemo_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'events are immutable facts: % on events is refused. Append a new, correcting '
-                    'or compensating event instead.', TG_OP;
+                    'or compensating event instead.', TG_OP USING ERRCODE = 'EV001';
 END $$;
 CREATE OR REPLACE TRIGGER events_refuse_change BEFORE UPDATE OR DELETE OR TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION esdemo_refuse_change();
+-- Only the store's own append/restore/bulk_load write the log: they set esdemo.log_writer for their transaction.
+CREATE OR REPLACE FUNCTION esdemo_log_writers_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('esdemo.log_writer', true), '') <> 'on' THEN
+        RAISE EXCEPTION 'the log is append-only: % on % is refused outside store.append()', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'EV001';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER events_writers_only BEFORE INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION esdemo_log_writers_only();
+CREATE OR REPLACE TRIGGER streams_writers_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON streams
+    FOR EACH STATEMENT EXECUTE FUNCTION esdemo_log_writers_only();
 """
+
+# DDL is not a row change: no table trigger sees DROP TABLE events, ALTER TABLE streams, DROP TRIGGER on
+# them or a temporary table named events that would shadow the log. A database-wide event trigger does
+# (it needs a superuser to create, once per database; without one, the row triggers above still hold).
+DDL_GUARD = """
+CREATE OR REPLACE FUNCTION public.esdemo_guard_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE
+    obj record;
+BEGIN
+    IF coalesce(current_setting('esdemo.log_writer', true), '') = 'on' THEN
+        RETURN;
+    END IF;
+    IF TG_EVENT = 'sql_drop' THEN
+        FOR obj IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+            IF obj.object_type = 'schema' THEN
+                RETURN;   -- dropping a whole store (its schema) is not rewriting it
+            END IF;
+            IF (obj.object_type IN ('table', 'view') AND obj.object_name IN ('events', 'streams'))
+               OR (obj.object_type = 'trigger' AND obj.object_identity ~
+                   '^(events_refuse_change|events_writers_only|streams_writers_only) on ')
+               OR (obj.object_type = 'function' AND obj.object_identity ~ '[.]esdemo_(refuse_change|log_writers_only|guard_ddl)[(]') THEN
+                RAISE EXCEPTION 'the log is append-only: % of % is refused', TG_TAG, obj.object_identity
+                    USING ERRCODE = 'EV001';
+            END IF;
+        END LOOP;
+    ELSE
+        FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+            IF (obj.classid = 'pg_class'::regclass AND EXISTS (
+                    SELECT 1 FROM pg_trigger WHERE tgrelid = obj.objid
+                    AND tgname IN ('events_refuse_change', 'events_writers_only', 'streams_writers_only')))
+               OR (obj.classid = 'pg_trigger'::regclass AND EXISTS (
+                    SELECT 1 FROM pg_trigger AS t JOIN pg_trigger AS g ON g.tgrelid = t.tgrelid
+                    WHERE t.oid = obj.objid
+                    AND g.tgname IN ('events_refuse_change', 'events_writers_only', 'streams_writers_only')))
+               OR (obj.object_type IN ('table', 'view') AND obj.schema_name LIKE 'pg_temp%'
+                   AND obj.object_identity ~ '[.](events|streams)$')
+               OR (obj.object_type = 'function' AND obj.object_identity ~ '[.]esdemo_(refuse_change|log_writers_only|guard_ddl)[(]') THEN
+                RAISE EXCEPTION 'the log is append-only: % on % is refused', TG_TAG, obj.object_identity
+                    USING ERRCODE = 'EV001';
+            END IF;
+        END LOOP;
+    END IF;
+END $$;
+"""
+DDL_GUARD_TRIGGERS = """
+CREATE EVENT TRIGGER esdemo_guard_drop ON sql_drop EXECUTE FUNCTION public.esdemo_guard_ddl();
+CREATE EVENT TRIGGER esdemo_guard_ddl ON ddl_command_end EXECUTE FUNCTION public.esdemo_guard_ddl();
+"""
+
+# Statements a door may not send: they would move the store's own SQL somewhere else (search_path) or
+# end the transaction the door runs in.
+_REPOINTS = re.compile(r"(?is)\bsearch_path\b|\bsession_authorization\b|^\s*(reset\s+all|discard\b|set\s+role\b)")
+_TRANSACTION_CONTROL = re.compile(r"(?is)^\s*(begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction)\b")
 
 DEFAULT_CONNECT_TIMEOUT = 10   # seconds; a URL's own ?connect_timeout= wins
 
@@ -151,7 +227,7 @@ class PostgresBackend(SqlBackend):
     def cursor(self) -> Iterator[Any]:
         conn = self._connection()
         try:
-            yield QmarkCursor(conn.cursor())
+            yield QmarkCursor(conn.cursor(), self._local)
         except psycopg.OperationalError as exc:
             if conn.broken or conn.closed:
                 raise StoreUnavailableError(
@@ -165,7 +241,13 @@ class PostgresBackend(SqlBackend):
     @property
     def connection(self) -> Any:
         """This thread's connection as a cursor that takes ``?`` placeholders (autocommit: each statement commits)."""
-        return QmarkCursor(self._connection().cursor())
+        return QmarkCursor(self._connection().cursor(), self._local, door=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with super().transaction() as cur:
+            cur.door = True
+            yield cur
 
     def _create_schema(self) -> None:
         with self.cursor() as cur:
@@ -176,18 +258,71 @@ class PostgresBackend(SqlBackend):
                     "table. Create the schema first (CREATE SCHEMA ...), or drop options=-csearch_path from the URL."
                 )
             if cur.execute("SELECT to_regclass('events') IS NOT NULL AND to_regclass('streams') IS NOT NULL "
-                           "AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'events_refuse_change' "
-                           "AND tgrelid = to_regclass('events'))").fetchone()[0]:
+                           "AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'streams_writers_only' "
+                           "AND tgrelid = to_regclass('streams'))").fetchone()[0]:
                 return
             cur.execute("BEGIN")
             try:   # several processes may open a new store at once: one creates, the others wait and find it
+                cur.execute("SET LOCAL esdemo.log_writer = 'on'")
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('esdemo-schema:' || current_schema()))")
                 cur.execute(SCHEMA)
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('esdemo-ddl-guard'))")
+                guarded = cur.execute("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'esdemo_guard_ddl')"
+                                      ).fetchone()[0]
+                superuser = cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+                if superuser:
+                    cur.execute(DDL_GUARD)   # this version's function, also where an older one was installed
+                    if not guarded:
+                        cur.execute(DDL_GUARD_TRIGGERS)
                 cur.execute("COMMIT")
             except BaseException:
                 if not cur.connection.broken:
                     cur.execute("ROLLBACK")
                 raise
+
+    # -- the guard: only the store's own writers touch events and streams --------------------
+    def append(self, *args: Any, **kwargs: Any) -> Any:
+        with self._as_log_writer():
+            return super().append(*args, **kwargs)
+
+    def restore(self, *args: Any, **kwargs: Any) -> Any:
+        with self._as_log_writer():
+            return super().restore(*args, **kwargs)
+
+    def bulk_load(self, insert_sql: str, params: Any) -> Any:
+        with self._as_log_writer():
+            return super().bulk_load(insert_sql, params)
+
+    @contextmanager
+    def _as_log_writer(self) -> Iterator[None]:
+        # QmarkCursor turns this thread's BEGIN into BEGIN + SET LOCAL esdemo.log_writer (see the triggers).
+        self._local.writing = True
+        try:
+            yield
+        finally:
+            self._local.writing = False
+
+    def query(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+        """Read-only SQL: one statement, in a READ ONLY transaction (PostgreSQL refuses any write in it)."""
+        if _TRANSACTION_CONTROL.match(sql) or _REPOINTS.search(sql):
+            raise ReadOnlyQueryError(read_only_message(sql))
+        with self.cursor() as cur:
+            raw = cur.raw
+            raw.execute("BEGIN READ ONLY")
+            try:
+                try:
+                    raw.execute(to_pyformat(sql), list(params))   # parameters given: one statement only
+                except psycopg.errors.ReadOnlySqlTransaction:
+                    raise ReadOnlyQueryError(read_only_message(sql)) from None
+                except psycopg.errors.SyntaxError as exc:
+                    if "multiple commands" in str(exc) or "cannot insert multiple" in str(exc):
+                        raise ReadOnlyQueryError(read_only_message(sql)) from None
+                    raise
+                result = [d[0] for d in raw.description or ()], (raw.fetchall() if raw.description else [])
+            finally:
+                if not raw.connection.broken and not raw.connection.closed:
+                    raw.execute("ROLLBACK")
+            return result
 
     # -- the dialect -------------------------------------------------------------
     def _lock_log(self, cur: Any) -> None:
@@ -271,18 +406,35 @@ class QmarkCursor:
     rows returns ``[]`` instead of raising.
     """
 
-    def __init__(self, cursor: psycopg.Cursor):
+    def __init__(self, cursor: psycopg.Cursor, local: Any = None, door: bool = False):
         self.raw = cursor
+        self._local = local
+        self.door = door   # handed to user code (connection, transaction): may not repoint the store's SQL
+
+    def cursor(self) -> QmarkCursor:
+        """A new cursor on the same connection, with the same guard."""
+        return QmarkCursor(self.raw.connection.cursor(), self._local, door=self.door)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> QmarkCursor:
-        if params is None or (not params and "?" not in sql):
-            self.raw.execute(sql)   # no parameters: several statements may be sent at once
-        else:
-            self.raw.execute(to_pyformat(sql), list(params))
+        if sql == "BEGIN" and getattr(self._local, "writing", False):
+            sql = "BEGIN; SET LOCAL esdemo.log_writer = 'on'"   # the store's own append, restore or bulk_load
+        elif self.door and (_REPOINTS.search(sql) or "esdemo.log_writer" in sql):
+            raise ImmutableEventsError(immutable_message(f"{' '.join(sql.split())[:80]!r} (it would repoint or "
+                                                         "unguard the store's own SQL)"))
+        try:
+            if params is None or (not params and "?" not in sql):
+                self.raw.execute(sql)   # no parameters: several statements may be sent at once
+            else:
+                self.raw.execute(to_pyformat(sql), list(params))
+        except psycopg.Error as exc:
+            raise _guarded(exc, sql) from None
         return self
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> QmarkCursor:
-        self.raw.executemany(to_pyformat(sql), [list(p) for p in seq_of_params])
+        try:
+            self.raw.executemany(to_pyformat(sql), [list(p) for p in seq_of_params])
+        except psycopg.Error as exc:
+            raise _guarded(exc, sql) from None
         return self
 
     def fetchall(self) -> list[tuple]:
@@ -303,6 +455,14 @@ class QmarkCursor:
 
     def __iter__(self) -> Iterator[tuple]:
         return iter(self.fetchall())
+
+
+def _guarded(exc: psycopg.Error, sql: str) -> BaseException:
+    """A refusal of the log's triggers becomes the package's ImmutableEventsError; anything else passes."""
+    if getattr(exc, "sqlstate", None) == "EV001":
+        what = " ".join(sql.split())[:80]
+        return ImmutableEventsError(immutable_message(f"{what!r} ({_first_line(exc)})"))
+    return exc
 
 
 _TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\?|%)""")
