@@ -31,6 +31,7 @@ from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_su
 from .failure_policies import check_policy_choice  # 91 · Testing and failure handling
 from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
 from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
+from .production import check_lock_key, check_safe_to_deliver  # Production · PostgreSQL
 from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers
 from .event_modelling import (
     KINDS,
@@ -68,6 +69,7 @@ __all__ = [
     "check_high_water_mark",
     "check_idempotent_handler",
     "check_idempotent_reaction",
+    "check_lock_key",
     "check_newsletter_view",
     "check_open_carts",
     "check_order_specs",
@@ -80,6 +82,7 @@ __all__ = [
     "check_rename_upcaster",
     "check_revenue_by_currency",
     "check_revenue_per_customer",
+    "check_safe_to_deliver",
     "check_sku_demand_sql",
     "check_status_at",
     "check_status_board",

@@ -1,4 +1,4 @@
-"""Notebook 91 · Testing and failure handling (provisional number)."""
+"""Notebook 91 · Testing and failure handling."""
 
 from __future__ import annotations
 
