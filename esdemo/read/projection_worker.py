@@ -47,8 +47,11 @@ class ProjectionWorker:
         self.store = store
         self.runner = ProjectionRunner(store, projection, batch_size=batch_size)
         self.standby_interval = standby_interval
-        # A 31-bit key: pg_locks then shows it as objid with classid 0, which owns() looks for.
-        self.lock_key = zlib.crc32(f"esdemo-projection:{projection.name}".encode()) & 0x7FFFFFFF
+        # A 31-bit key: pg_locks then shows it as objid with classid 0, which owns() looks for. Advisory locks
+        # are database-wide, so the key names the store's schema too: the same projection over two stores
+        # (two schemas of one database) has two owners, not one.
+        schema = store.query("SELECT current_schema()")[0][0]
+        self.lock_key = zlib.crc32(f"esdemo-projection:{schema}:{projection.name}".encode()) & 0x7FFFFFFF
 
     def owns(self) -> bool:
         """Does this worker (its connection to the server, on this thread) hold the projection's lock?"""

@@ -144,6 +144,19 @@ def test_run_stands_by_then_works_when_the_owner_lets_go():
     store.close()
 
 
+def test_the_same_projection_over_two_stores_of_one_database_has_two_owners():
+    """Advisory locks are database-wide: the key names the store's schema, so two stores do not share an owner."""
+    require_postgres()
+    first, second = new_store("postgres"), new_store("postgres")
+    one, two = ProjectionWorker(first, Tally()), ProjectionWorker(second, Tally())
+    assert one.lock_key != two.lock_key
+    assert one.try_to_own() and two.try_to_own()
+    one.release()
+    two.release()
+    first.close()
+    second.close()
+
+
 def test_a_worker_needs_a_postgres_store():
     with EventStore() as store, pytest.raises(ProjectionError, match="PostgreSQL"):
         ProjectionWorker(store, Tally())

@@ -52,8 +52,8 @@ def test_a_lock_held_elsewhere_makes_the_failover_demo_time_out_with_a_hint():
     url = fresh_store_url(prefix="test_prod")
     with EventStore(url) as store:
         store.append("s0", [NewEvent("Added", {"n": n}) for n in range(4)], expected_version=0)
-        holder = ProjectionWorker(EventStore(fresh_store_url(prefix="test_prod")), PositionLog())
-        assert holder.try_to_own()                       # another schema, same database: the same lock
+        holder = ProjectionWorker(EventStore(url), PositionLog())
+        assert holder.try_to_own()                       # the same store, held by a worker outside the demo
         try:
             with pytest.raises(TimeoutError, match="advisory lock"):
                 kill_owner_and_fail_over(url, kill_after=2, delay=0.0, timeout=5)
