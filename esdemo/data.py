@@ -19,21 +19,20 @@ import gzip
 import io
 import random
 import sys
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from .store.clock import FakeClock
-from .write.domain import default_registry
-from .store.events import RecordedEvent
 from .examples.bank import Account
 from .examples.orders import Order, order_paid_v1
+from .store.clock import FakeClock
+from .store.event_store import EventStore
+from .store.events import RecordedEvent
 from .store.ids import seeded_ids
 from .store.serialization import dumps, loads
-from .store.event_store import EventStore
+from .write.domain import default_registry
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 UTC = timezone.utc
@@ -188,11 +187,11 @@ DATASETS = {
                 build_account_123),
         Dataset("legacy_orders", "legacy_orders_2023.jsonl",
                 "Orders from December 2023, paid through the old payment service: their OrderPaid events are "
-                "schema version 1, {order_id, amount}, with no currency (notebook 08).",
+                "schema version 1, {order_id, amount}, with no currency (notebook 10).",
                 build_legacy_orders),
         Dataset("shop_month", "shop_2024_02.jsonl.gz",
                 "A month (February 2024) of a web shop's order events, with OrderPaid V1 until the deploy on "
-                "5 February and V2 after it (notebook 10, the capstone).",
+                "5 February and V2 after it (notebook 15, the capstone).",
                 build_shop_month),
     ]
 }

@@ -1,6 +1,6 @@
 """Interview prep as data and pure functions: a self-check quiz, its scoring, and a decision guide.
 
-Notebook 11 shows these; the tests check them like any other code.
+Notebook 17 shows these; the tests check them like any other code.
 
 * :data:`QUIZ` holds multiple-choice :class:`Question` objects on the seed's six
   interview questions (:data:`INTERVIEW_QUESTIONS`). Every option carries the
@@ -159,7 +159,7 @@ QUIZ: tuple[Question, ...] = (
         "the copy look like a second payment."),
        ("Never retry; tell the customer the payment failed.", False,
         "It may well have been recorded. Now the customer and the system disagree."), at=1),
-    _q(3, "05_projections.ipynb",
+    _q(3, "06_projections.ipynb",
        "A projection updates its view, then crashes before saving its checkpoint. On restart the event is "
        "delivered again. How do you stop it from being counted twice?",
        ("Commit the view change and the checkpoint in the same transaction, or make the handler idempotent.", True,
@@ -172,7 +172,7 @@ QUIZ: tuple[Question, ...] = (
         "effects come from idempotence or an atomic checkpoint."),
        ("Nothing: applying an event twice is harmless for any projection.", False,
         "Only for idempotent handlers. Counters and sums (orders paid, revenue) double."), at=2),
-    _q(3, "06_rebuilding_projections.ipynb",
+    _q(3, "08_rebuilding_projections.ipynb",
        "Product wants a new report over three years of orders. With event sourcing you:",
        ("Write a new projection, replay the log from position 0 into a new table, and switch readers to it "
         "when it has caught up (blue/green).", True,
@@ -185,7 +185,7 @@ QUIZ: tuple[Question, ...] = (
        ("Query the events table directly for every report request.", False,
         "Fine for a one-off investigation, but events are not indexed for queries: scanning three years per "
         "request is what projections exist to avoid."), at=0),
-    _q(4, "08_schema_evolution.ipynb",
+    _q(4, "10_schema_evolution.ipynb",
        "OrderPaid V1 {orderId, amount} is in the log; V2 adds currency. Where does an upcaster run?",
        ("When events are read, before any aggregate or projection sees them; the stored events stay V1.", True,
         "One function per version step, chained, in one place (the registry): the domain only ever sees V2."),
@@ -195,7 +195,7 @@ QUIZ: tuple[Question, ...] = (
         "New code already writes V2. Upcasting exists for the old events that are already stored."),
        ("Inside every projection handler.", False,
         "That is the versioned-handler strategy: it works, but every reader must then know every version."), at=3),
-    _q(4, "08_schema_evolution.ipynb",
+    _q(4, "10_schema_evolution.ipynb",
        "Which change can corrupt every report without a single error?",
        ("Storing amount in cents instead of dollars, under the same field name and schema version.", True,
         "The event looks like any valid V2, so every reader accepts it. A change of meaning needs a new "
@@ -207,7 +207,7 @@ QUIZ: tuple[Question, ...] = (
        ("Shipping V3 while some servers still run V2 code.", False,
         "The old code meets a version newer than it knows and fails loudly. Annoying, but not silent: deploy "
         "readers before writers."), at=2),
-    _q(4, "07_snapshots.ipynb",
+    _q(4, "09_snapshots.ipynb",
        "Your Order aggregate gains a currency attribute, and old snapshots of orders exist. What do you do?",
        ("Bump the aggregate's snapshot version, so old snapshots are ignored and state is rebuilt by a full "
         "replay through the upcasters.", True,
@@ -219,7 +219,7 @@ QUIZ: tuple[Question, ...] = (
         "The events are the truth; a snapshot is a cache of them and can always be rebuilt from them."),
        ("Keep the old snapshots but never take new ones.", False,
         "The old snapshots would still be loaded, in the wrong shape."), at=1),
-    _q(5, "04_aggregates.ipynb",
+    _q(5, "05_aggregates.ipynb",
        "In an event-sourced order system, 'an order can be paid only once' is enforced by:",
        ("One stream per order (Order-12345): the aggregate checks the rule on that stream's history, and "
         "concurrent payments conflict on the expected version.", True,
@@ -244,7 +244,7 @@ QUIZ: tuple[Question, ...] = (
        ("Wrap the append and the publish in a distributed transaction (two-phase commit).", False,
         "Most brokers do not take part in 2PC, and it couples the availability of both systems. The outbox or "
         "the log-following relay gives the same guarantee without it."), at=3),
-    _q(6, "09_eventual_consistency.ipynb",
+    _q(6, "11_eventual_consistency.ipynb",
        "A user places an order and is redirected to 'My orders', which reads a projection. How do you make "
        "sure they see their order?",
        ("Return the position of the append with the command's response, and let the query wait until the "
@@ -258,7 +258,7 @@ QUIZ: tuple[Question, ...] = (
         "fails: the coupling CQRS set out to remove."),
        ("Nothing can be done; the user must refresh.", False,
         "There are standard techniques: read-your-writes tokens, polling with a spinner, optimistic UI."), at=1),
-    _q(6, "94_throughput_and_gaps.ipynb",
+    _q(6, "12_throughput_and_gaps.ipynb",
        "A reader follows the log with 'position > checkpoint', and the store numbers events from a sequence "
        "when a transaction begins. What can go wrong?",
        ("A transaction that took a lower number commits after a higher one was read; the reader has moved "
@@ -500,9 +500,9 @@ def advise(profile: SystemProfile) -> Advice:
     cqrs_for, cqrs_against = [], []
     if p.read_write_differ:
         cqrs_for.append("reads and writes differ in shape and volume: each side gets a model, and a store, built "
-                        "for its job, and scales on its own (01, 05)")
+                        "for its job, and scales on its own (01, 06)")
     if p.complex_domain:
-        cqrs_for.append("a rich write model keeps its invariants clear when no screen shapes it (01, 04)")
+        cqrs_for.append("a rich write model keeps its invariants clear when no screen shapes it (01, 05)")
     if p.strong_consistency:
         cqrs_against.append("every read must see the latest write, but read models updated asynchronously lag "
                             "(09); updating them in the write transaction gives back part of the benefit")
@@ -513,20 +513,20 @@ def advise(profile: SystemProfile) -> Advice:
                       "on 15 January?' by replay (02)")
     if p.complex_domain:
         es_for.append("domain events are the language of a complex domain, and replaying them reproduces a "
-                      "bug exactly (02, 04)")
+                      "bug exactly (02, 05)")
     if p.event_driven_integration:
         es_for.append("the events other services need already exist, and are published from the log without "
                       "a dual write (02)")
     if p.strong_consistency:
         es_against.append("each stream is strongly consistent, but every query across streams goes through a "
-                          "projection that lags (09)")
+                          "projection that lags (11)")
 
     es_fit = _fit(es_for, p)
     cqrs_fit = _fit(cqrs_for, p)
     if _RANK[cqrs_fit] < _RANK[es_fit]:
         cqrs_fit = es_fit
         cqrs_for.append("event sourcing is on the table, and its queries across streams ('all unpaid orders') "
-                        "need projections: that is CQRS (05)")
+                        "need projections: that is CQRS (06)")
 
     notes = []
     if cqrs_fit is Fit.POOR and es_fit is Fit.POOR:

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ..store.events import NO_STREAM, NewEvent
 from ..store.event_store import EventStore
+from ..store.events import NO_STREAM, NewEvent
 from .timing import median, ratio, timings
 
 

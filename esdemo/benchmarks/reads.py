@@ -30,8 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..store.serialization import dumps
 from ..store.event_store import EventStore
+from ..store.serialization import dumps
 from .timing import median_seconds
 
 PROPOSED_INDEX = "CREATE INDEX IF NOT EXISTS bench_events_by_stream ON events (stream_id)"

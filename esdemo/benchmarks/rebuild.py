@@ -22,14 +22,14 @@ import time
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ..write.domain import default_registry
 from ..examples.order_views import OrderSummary
 from ..examples.orders import Order
 from ..read.projection_runner import ProjectionRunner
-from ..write.repository import Repository
 from ..read.rebuild import rebuild, rebuild_set_based
-from ..store.serialization import dumps
 from ..store.event_store import EventStore
+from ..store.serialization import dumps
+from ..write.domain import default_registry
+from ..write.repository import Repository
 
 EVENTS_PER_ORDER = 5
 GROUP = 100  # orders interleave in groups of 100: all created, then all first items, ...
@@ -152,7 +152,7 @@ def scaling(sizes: Sequence[int], *, repeat: int = 2, batch_size: int = 10_000) 
     One dict per size, with ``events``, ``orders``, ``per_event_s`` and ``set_based_s``: the
     fastest of ``repeat`` rebuilds of each kind, so that a busy machine's slow moments count
     less. The two kinds must give identical tables every time (else ``RuntimeError``). Sizes
-    are multiples of 500, as for :func:`generate`. Notebook 06 charts the result with
+    are multiples of 500, as for :func:`generate`. Notebook 08 charts the result with
     :func:`esdemo.plots.rebuild_time_chart`.
     """
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from ..examples.bank import Account
-from ..write.repository import Repository
 from ..store.event_store import EventStore
+from ..write.repository import Repository
 
 
 def run(events: int = 10_000, tail: int = 50, repeat: int = 7,

@@ -26,7 +26,6 @@ from ..write.decider import Decider
 from .bank import Account, AccountOpened, InsufficientFundsError, MoneyDeposited, MoneyWithdrawn
 from .money import money
 
-
 # -- the commands, as data --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

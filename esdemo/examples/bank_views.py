@@ -11,8 +11,6 @@ Notebook 02 scrubs it through January with the time-travel debugger.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from ..read.memory_views import Documents
 from ..read.projection import Projection
 from ..write.domain import default_registry

@@ -35,11 +35,11 @@ from typing import Any
 
 import duckdb
 
-from ..write.aggregate import DomainError
-from ..write.domain import DomainEvent, EventRegistry, default_registry, domain_event
+from ..store.event_store import EventStore
 from ..store.events import ANY, NewEvent
 from ..store.serialization import dumps, loads
-from ..store.event_store import EventStore
+from ..write.aggregate import DomainError
+from ..write.domain import DomainEvent, EventRegistry, default_registry, domain_event
 from .money import money
 
 SCHEMA = """

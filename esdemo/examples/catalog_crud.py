@@ -33,10 +33,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..write.aggregate import DomainError
 from ..store.clock import utc_now
-from ..store.events import ANY, NewEvent
 from ..store.event_store import EventStore
+from ..store.events import ANY, NewEvent
+from ..write.aggregate import DomainError
 from .catalog import Product, ProductNotFoundError, _count, _price
 
 SCHEMA = """

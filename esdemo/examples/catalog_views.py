@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..write.domain import default_registry
 from ..read.memory_views import DataFrameTable, Documents
 from ..read.projection import Projection
 from ..read.runner_group import RunnerGroup
 from ..read.sql_views import SqlTable
+from ..write.domain import default_registry
 from .catalog import ProductCreated, ProductPriceUpdated, ProductSold, ReviewAdded
 
 if TYPE_CHECKING:

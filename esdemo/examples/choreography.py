@@ -38,8 +38,16 @@ from typing import Any
 from ..process.commands import CommandBus
 from ..process.reactions import Reactor, run_until_quiet
 from ..store.event_store import EventStore
-from .checkout import (CancelOrder, CheckoutHandlers, ConfirmOrder, RefundPayment, ReleaseStock, RequestPayment,
-                       ReserveStock, ScheduleShipment)
+from .checkout import (
+    CancelOrder,
+    CheckoutHandlers,
+    ConfirmOrder,
+    RefundPayment,
+    ReleaseStock,
+    RequestPayment,
+    ReserveStock,
+    ScheduleShipment,
+)
 
 
 class Choreography:

@@ -27,10 +27,10 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..write.domain import default_registry
 from ..read.projection import Projection
 from ..read.runner_group import RunnerGroup
 from ..read.sql_views import SqlTable
+from ..write.domain import default_registry
 from .orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted
 
 if TYPE_CHECKING:

@@ -30,10 +30,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..write.aggregate import Aggregate, DomainError
 from ..store.clock import utc_now
-from ..write.domain import DomainEvent, EventDecodeError, default_registry, domain_event
 from ..store.events import NewEvent, RecordedEvent
+from ..write.aggregate import Aggregate, DomainError
+from ..write.domain import DomainEvent, EventDecodeError, default_registry, domain_event
 from .money import money
 
 

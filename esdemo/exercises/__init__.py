@@ -11,28 +11,20 @@ learner's code on fresh data of their own, so a hard-coded answer fails.
 
 from __future__ import annotations
 
-from .feedback import Feedback
+from .aggregates import check_coupon_order, check_execute  # 05 · Aggregates
+from .capstone import (  # 15 · Capstone: an order system
+    check_payments_by_weekday,
+    check_revenue_per_customer,
+    check_status_at,
+)
+from .consistency import (  # 09 and 94 · Eventual consistency
+    check_catch_up_time,
+    check_high_water_mark,
+    check_still_pending,
+    check_wait_by_polling,
+)
 from .cqrs import OUTBOX_SCHEMA, PRICE_EVENTS, check_change_price, check_price_list, outbox_exercise_db  # 01 · CQRS
-from .event_sourcing import check_balance_as_of, check_balance_fold, check_find_culprit  # 02 · Event sourcing
-from .event_store import ORDER_FLOW, check_append_with_retry, check_order_stream  # 03 · The event store
-from .aggregates import check_coupon_order, check_execute  # 04 · Aggregates
-from .projections import check_project_revenue, check_status_board, create_revenue_tables  # 05 · Projections
-from .rebuilding import (
-    OPEN_CART_COLUMNS,
-    SkuDemand,
-    check_open_carts,
-    check_sku_demand_sql,
-)  # 06 · Rebuilding projections
-from .snapshots import check_account_v2, check_events_to_replay  # 07 · Snapshots
-from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency  # 08 · Schema evolution
-from .consistency import check_catch_up_time, check_high_water_mark, check_still_pending, check_wait_by_polling  # 09 and 94 · Eventual consistency
-from .capstone import check_payments_by_weekday, check_revenue_per_customer, check_status_at  # 10 · Capstone: an order system
-from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 91 · Testing
-from .failure_policies import check_policy_choice  # 91 · Testing and failure handling
-from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 11 · Interview prep
 from .erasure import check_newsletter_view  # Production · Erasure (crypto-shredding)
-from .production import check_lock_key, check_safe_to_deliver  # Production · PostgreSQL
-from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers
 from .event_modelling import (
     KINDS,
     PROPOSED_EVENTS,
@@ -40,6 +32,23 @@ from .event_modelling import (
     check_warehouse_message,
     sample_paid_order,
 )  # Event modelling
+from .event_sourcing import check_balance_as_of, check_balance_fold, check_find_culprit  # 02 · Event sourcing
+from .event_store import ORDER_FLOW, check_append_with_retry, check_order_stream  # 03 · The event store
+from .failure_policies import check_policy_choice  # 07 · Testing and failure handling
+from .feedback import Feedback
+from .interview_prep import READ_PLANS, check_idempotent_handler, check_read_plan  # 17 · Interview prep
+from .production import check_lock_key, check_safe_to_deliver  # Production · PostgreSQL
+from .projections import check_project_revenue, check_status_board, create_revenue_tables  # 06 · Projections
+from .rebuilding import (
+    OPEN_CART_COLUMNS,
+    SkuDemand,
+    check_open_carts,
+    check_sku_demand_sql,
+)  # 08 · Rebuilding projections
+from .sagas import check_compensation, check_idempotent_reaction  # Sagas and process managers
+from .schema_evolution import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency  # 10 · Schema evolution
+from .snapshots import check_account_v2, check_events_to_replay  # 09 · Snapshots
+from .testing import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs  # 07 · Testing
 
 __all__ = [
     "Feedback",

@@ -1,4 +1,4 @@
-"""Notebook 04 · Aggregates."""
+"""Notebook 05 · Aggregates."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from ..examples.orders import ItemAdded, Order, OrderCreated, OrderPaid, OrderSubmitted
+from ..store.errors import ConflictError
+from ..store.event_store import EventStore
+from ..store.events import AppendResult
+from ..tables import format_value
 from ..write.aggregate import DomainError
 from ..write.domain import EventRegistry
-from ..store.errors import ConflictError
-from ..store.events import AppendResult
-from ..examples.orders import ItemAdded, Order, OrderCreated, OrderPaid, OrderSubmitted
 from ..write.repository import Repository
-from ..store.event_store import EventStore
-from ..tables import format_value
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
 
 _SUBMITTED_AT = datetime(2024, 1, 5, 12, tzinfo=timezone.utc)

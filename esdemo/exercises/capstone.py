@@ -1,4 +1,4 @@
-"""Notebook 10 · Capstone: an order system."""
+"""Notebook 15 · Capstone: an order system."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 09 · Eventual consistency."""
+"""Notebook 11 · Eventual consistency."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ..store.events import ANY, NewEvent
 from ..read.memory_views import Documents
 from ..read.projection import Projection
 from ..read.projection_runner import ProjectionRunner
+from ..store.events import ANY, NewEvent
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
 
 

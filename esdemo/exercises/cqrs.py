@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 
 from ..examples.catalog import Catalog, Product, UpdateProductPrice
-from ..store.ids import seeded_ids
 from ..store.event_store import EventStore
+from ..store.ids import seeded_ids
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 from .harness import CrashAtWrite
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..store.clock import FakeClock
 from ..examples.bank import Account
-from ..write.repository import AggregateNotFoundError, Repository
+from ..store.clock import FakeClock
 from ..store.event_store import EventStore
+from ..write.repository import AggregateNotFoundError, Repository
 from .feedback import Feedback, _no, _not_done, _ok
 
 _UTC = timezone.utc

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..store.errors import ConflictError, StoreClosedError
-from ..store.events import ANY, NewEvent
 from ..store.event_store import EventStore
+from ..store.events import ANY, NewEvent
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok, _RunawayLoop
 
 ORDER_FLOW = ["OrderCreated", "ItemAdded", "OrderSubmitted"]

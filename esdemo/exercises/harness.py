@@ -1,13 +1,13 @@
 """The test bench several exercise checks share: a shop to try answers on, and a plug to pull.
 
 * :func:`order_shop`: a fresh store of orders in every status, their events
-  interleaved as in a real shop (notebooks 05 and 06 check projections on it);
+  interleaved as in a real shop (notebooks 06 and 08 check projections on it);
 * :func:`make_projection` and :func:`run_projection`: build the learner's
   projection class and catch it up, turning each typical mistake into a hint;
 * :class:`CrashAtWrite` and :class:`CrashingStore`: "the process dies at write N".
   A check runs the learner's code through them, counts its writes, then runs
   it again and pulls the plug at one of them, to see whether what was written
-  before the crash leaves the database consistent (notebooks 01 and 05).
+  before the crash leaves the database consistent (notebooks 01 and 06).
 """
 
 from __future__ import annotations

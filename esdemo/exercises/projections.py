@@ -1,4 +1,4 @@
-"""Notebook 05 · Projections."""
+"""Notebook 06 · Projections."""
 
 from __future__ import annotations
 

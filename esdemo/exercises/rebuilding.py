@@ -1,4 +1,4 @@
-"""Notebook 06 · Rebuilding projections."""
+"""Notebook 08 · Rebuilding projections."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import Any
 
 import duckdb
 
-from ..write.domain import default_registry
 from ..examples.orders import ItemAdded
 from ..read.projection import Projection
 from ..read.rebuild import rebuild, rebuild_set_based
 from ..read.sql_views import SqlTable
 from ..store.event_store import EventStore
 from ..tables import live_rows
+from ..write.domain import default_registry
 from .feedback import Feedback, _no, _not_done, _ok
 from .harness import make_projection, order_shop, run_projection
 

@@ -1,4 +1,4 @@
-"""Notebook 08 · Schema evolution."""
+"""Notebook 10 · Schema evolution."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..store.events import RecordedEvent
 from ..write.upcasting import UpcastError, Upcasters
 from .feedback import Feedback, _no, _not_done, _ok
 
-# ISO 4217 minor units of the currencies notebook 08's OrderPaid V3 uses: amount_minor is the amount
+# ISO 4217 minor units of the currencies notebook 10's OrderPaid V3 uses: amount_minor is the amount
 # in cents (pence), or in whole yen.
 MINOR_UNITS = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
 

@@ -1,4 +1,4 @@
-"""Notebook 07 · Snapshots."""
+"""Notebook 09 · Snapshots."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..examples.bank import Account
-from ..write.repository import AggregateNotFoundError, Repository
 from ..store.event_store import EventStore
+from ..write.repository import AggregateNotFoundError, Repository
 from .feedback import Feedback, _fresh_store, _no, _not_done, _ok
 
 # (stream version, snapshots as (version, schema_version), the class's schema_version, at_version, hint)

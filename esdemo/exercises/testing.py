@@ -1,4 +1,4 @@
-"""Notebook 91 · Testing and failure handling."""
+"""Notebook 07 · Testing and failure handling."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from ..examples.order_views import OrderSummary
 from ..examples.orders import ItemAdded, Order, OrderPaid
 from ..store.errors import SpecError, SpecFailed
 from .feedback import Feedback, _no, _not_done, _ok
-
 
 # -- Exercise 1: specs that catch planted bugs in the order aggregate -------------------------------------------
 

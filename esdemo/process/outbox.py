@@ -30,7 +30,7 @@ from typing import Any
 from ..store.event_store import EventStore
 from ..store.events import RecordedEvent
 from ..write.context import correlation_of
-from .process_manager import UPSERT_CHECKPOINT, TABLES
+from .process_manager import TABLES, UPSERT_CHECKPOINT
 
 
 @dataclass(frozen=True)

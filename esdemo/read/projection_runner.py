@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..store.clock import utc_now
 from ..store.events import RecordedEvent
 from ..store.live_loop import LiveLoop
-from .handler_guard import refusing_appends
 from .failure_policy import Failing, FailurePolicy, ParkedEvent
+from .handler_guard import refusing_appends
 from .lag import AsOf, Health, Lag
 from .projection import (
     Projection,

@@ -36,9 +36,9 @@ from __future__ import annotations
 import bisect
 import copy
 import hashlib
+import re
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any

@@ -17,7 +17,35 @@ Anything a callback prints or draws goes to ``panel.output`` through
 
 from __future__ import annotations
 
+from .blue_green import (
+    BLUE_GREEN_ORDERS,
+    BlueGreenDemo,
+    BlueGreenState,
+    BuggyOrderSummary,
+    blue_green_html,
+    build_blue_green_widget,
+)  # 08 · Rebuilding projections: blue/green, one step at a time
+from .day_report import (
+    DayReport,
+    build_day_widget,
+    day_report,
+)  # 15 · Capstone: one day of the shop, from the read side
+from .hints import build_hints  # every notebook: tiered hints for an exercise
 from .images import chart_image, png_bytes, show_figure  # charts inside widgets
+from .lag_explorer import (
+    LAG_BATCH_SIZES,
+    LAG_BURST,
+    LagExperiment,
+    build_lag_widget,
+    lag_experiment,
+)  # 11 · Eventual consistency: the lag explorer
+from .order_console import (
+    CONSOLE_ITEMS,
+    ORDER_COMMANDS,
+    CommandResult,
+    OrderConsole,
+    build_order_console,
+)  # 05 · Aggregates: the order command console
 from .panel import panel
 from .price_sync import (
     DEMO_LAMP,
@@ -29,28 +57,6 @@ from .price_sync import (
     sync_status_code,
     where_is_the_price,
 )  # 01 · CQRS: where is the new price?
-from .replay import (
-    ReplayStep,
-    build_replay_widget,
-    replay_frame,
-    replay_html,
-    replay_steps,
-    replay_to,
-)  # 02 · Event sourcing: replay, step by step
-from .time_travel import (
-    build_time_travel,
-    find_key,
-    key_text,
-    time_travel_html,
-)  # 02 and the capstone · the time-travel debugger over the whole log
-from .race import RaceOutcome, build_race_widget, race  # 03 · racing writers
-from .order_console import (
-    CONSOLE_ITEMS,
-    CommandResult,
-    ORDER_COMMANDS,
-    OrderConsole,
-    build_order_console,
-)  # 04 · Aggregates: the order command console
 from .projection_stepper import (
     CHECKPOINT_STRATEGIES,
     CrashOutcome,
@@ -60,40 +66,17 @@ from .projection_stepper import (
     build_projection_stepper,
     crash_and_restart,
     projection_step_html,
-)  # 05 · Projections: one event at a time, and where the checkpoint is saved
-from .blue_green import (
-    BLUE_GREEN_ORDERS,
-    BlueGreenDemo,
-    BlueGreenState,
-    BuggyOrderSummary,
-    blue_green_html,
-    build_blue_green_widget,
-)  # 06 · Rebuilding projections: blue/green, one step at a time
-from .snapshot_interval import (
-    IntervalCost,
-    SNAPSHOT_INTERVALS,
-    build_snapshot_widget,
-    grow_account,
-    interval_cost,
-    load_times_ms,
-    median_load_ms,
-    replayed_by_length,
-)  # 07 · Snapshots: what a load replays, and what it costs
-from .upcast_view import StoredVsSeen, build_upcast_widget, stored_vs_seen  # 08 · Schema evolution
-from .lag_explorer import (
-    LAG_BATCH_SIZES,
-    LAG_BURST,
-    LagExperiment,
-    build_lag_widget,
-    lag_experiment,
-)  # 09 · Eventual consistency: the lag explorer
-from .day_report import (
-    DayReport,
-    build_day_widget,
-    day_report,
-)  # 10 · Capstone: one day of the shop, from the read side
-from .quiz import build_decision_guide, build_quiz_widget  # 11 · Interview prep
-from .hints import build_hints  # every notebook: tiered hints for an exercise
+)  # 06 · Projections: one event at a time, and where the checkpoint is saved
+from .quiz import build_decision_guide, build_quiz_widget  # 17 · Interview prep
+from .race import RaceOutcome, build_race_widget, race  # 03 · racing writers
+from .replay import (
+    ReplayStep,
+    build_replay_widget,
+    replay_frame,
+    replay_html,
+    replay_steps,
+    replay_to,
+)  # 02 · Event sourcing: replay, step by step
 from .sagas import (
     FAULTS,
     FaultOutcome,
@@ -106,6 +89,23 @@ from .sagas import (
     saga_step,
     saga_step_html,
 )  # Sagas and process managers: the conversation, step by step, and the fault injector
+from .snapshot_interval import (
+    SNAPSHOT_INTERVALS,
+    IntervalCost,
+    build_snapshot_widget,
+    grow_account,
+    interval_cost,
+    load_times_ms,
+    median_load_ms,
+    replayed_by_length,
+)  # 09 · Snapshots: what a load replays, and what it costs
+from .time_travel import (
+    build_time_travel,
+    find_key,
+    key_text,
+    time_travel_html,
+)  # 02 and the capstone · the time-travel debugger over the whole log
+from .upcast_view import StoredVsSeen, build_upcast_widget, stored_vs_seen  # 10 · Schema evolution
 
 __all__ = [
     "BLUE_GREEN_ORDERS",

@@ -1,4 +1,4 @@
-"""Notebook 06 · Rebuilding projections: blue/green, one step at a time."""
+"""Notebook 08 · Rebuilding projections: blue/green, one step at a time."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from decimal import Decimal
 import ipywidgets as W
 import pandas as pd
 
-from ..store.clock import FakeClock
 from ..examples.order_views import OrderSummary
 from ..examples.orders import ItemAdded, Order
-from ..store.ids import seeded_ids
 from ..read.projection_runner import ProjectionRunner
-from ..write.repository import Repository
+from ..store.clock import FakeClock
 from ..store.event_store import EventStore
+from ..store.ids import seeded_ids
+from ..write.repository import Repository
 from .panel import panel
 
 
 class BuggyOrderSummary(OrderSummary):
-    """Notebook 06's bug: the Order Summary as first shipped, counting ItemAdded *events* as items.
+    """Notebook 08's bug: the Order Summary as first shipped, counting ItemAdded *events* as items.
 
     ``item_count`` should be the number of units (the sum of the quantities);
     this version adds 1 per ``ItemAdded``, so two copies of BOOK-1 in one line

@@ -1,4 +1,4 @@
-"""Notebook 10 · Capstone: one day of the shop, from the read side."""
+"""Notebook 15 · Capstone: one day of the shop, from the read side."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 09 · Eventual consistency: the lag explorer."""
+"""Notebook 11 · Eventual consistency: the lag explorer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 04 · Aggregates: the order command console."""
+"""Notebook 05 · Aggregates: the order command console."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..write.aggregate import DomainError
+from ..examples.orders import Order
 from ..store.clock import FakeClock
 from ..store.errors import ConflictError
-from ..store.events import RecordedEvent
-from ..examples.orders import Order
-from ..store.ids import seeded_ids
-from ..write.repository import AggregateNotFoundError, Repository
 from ..store.event_store import EventStore
+from ..store.events import RecordedEvent
+from ..store.ids import seeded_ids
 from ..tables import format_data, format_value
+from ..write.aggregate import DomainError
+from ..write.repository import AggregateNotFoundError, Repository
 from .panel import panel
 
 ORDER_COMMANDS = {

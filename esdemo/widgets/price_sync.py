@@ -12,14 +12,14 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from ..write.aggregate import DomainError
-from ..store.clock import FakeClock
 from ..examples.catalog import Catalog, Product, UpdateProductPrice
 from ..examples.catalog_views import CatalogViews
-from ..store.ids import seeded_ids
 from ..plots import price_sync_chart
-from ..store.serialization import loads
+from ..store.clock import FakeClock
 from ..store.event_store import EventStore
+from ..store.ids import seeded_ids
+from ..store.serialization import loads
+from ..write.aggregate import DomainError
 from .panel import panel
 
 PRICE_PLACES = {  # place -> where it lives in this course's catalog

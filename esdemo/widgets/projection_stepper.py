@@ -1,4 +1,4 @@
-"""Notebook 05 · Projections: one event at a time, and where the checkpoint is saved."""
+"""Notebook 06 · Projections: one event at a time, and where the checkpoint is saved."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from ..store.events import RecordedEvent
 from ..examples.orders import payment_of
 from ..read.projection import Projection
 from ..read.projection_runner import ProjectionRunner
 from ..store.event_store import EventStore
+from ..store.events import RecordedEvent
 from ..tables import format_value, live_rows, view_table
 from .panel import panel
 

@@ -1,4 +1,4 @@
-"""Notebook 11 · Interview prep."""
+"""Notebook 17 · Interview prep."""
 
 from __future__ import annotations
 

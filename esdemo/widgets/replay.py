@@ -14,12 +14,12 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from ..write.aggregate import Aggregate
-from ..write.domain import EventRegistry, default_registry
-from ..store.events import RecordedEvent
 from ..examples.bank import Account
 from ..plots import balance_chart
+from ..store.events import RecordedEvent
 from ..tables import format_data, format_value
+from ..write.aggregate import Aggregate
+from ..write.domain import EventRegistry, default_registry
 from .panel import panel
 
 

@@ -1,4 +1,4 @@
-"""Notebook 07 · Snapshots: what a load replays, and what it costs."""
+"""Notebook 09 · Snapshots: what a load replays, and what it costs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 08 · Schema evolution."""
+"""Notebook 10 · Schema evolution."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..write.domain import EventDecodeError, EventRegistry
 from ..store.events import RecordedEvent
 from ..tables import format_value
+from ..write.domain import EventDecodeError, EventRegistry
 from ..write.upcasting import UpcastError
 from .panel import panel
 

@@ -18,8 +18,8 @@ Built on :mod:`esdemo.store` only; it never imports the read side.
 """
 
 from .aggregate import Aggregate, DomainError
-from .decider import Decider, DeciderRepository
 from .context import MessageContext, current_context, event_id_for, handling_command, in_context, reacting_to, step_id
+from .decider import Decider, DeciderRepository
 from .domain import DomainEvent, EventDecodeError, EventRegistry, UnknownEventTypeError, default_registry, domain_event
 from .erasure import (
     ERASED,
@@ -40,7 +40,7 @@ from .erasure import (
 )
 from .repository import AggregateNotFoundError, LoadPlan, Repository
 from .snapshots import Snapshot, SnapshotStore
-from .upcasting import Upcasters, UpcastError, copy_and_transform
+from .upcasting import UpcastError, Upcasters, copy_and_transform
 
 __all__ = [
     "ERASED",

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from ..store.event_store import EventStore
+from ..store.events import NO_STREAM, AppendResult, RecordedEvent
 from .aggregate import Aggregate
 from .context import CAUSATION_ID, CORRELATION_ID, current_context
 from .domain import EventRegistry, default_registry
-from ..store.events import NO_STREAM, AppendResult, RecordedEvent
 from .snapshots import Snapshot, SnapshotStore
-from ..store.event_store import EventStore
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -21,7 +21,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_harness import (  # noqa: E402
-    click_menu, code_cells, skip_unless_chromium, wait_for_kernel, wait_until_every_cell_ran,
+    click_menu,
+    code_cells,
+    skip_unless_chromium,
+    wait_for_kernel,
+    wait_until_every_cell_ran,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import pytest
 from catalog_kit import PRODUCTS
 
 from esdemo import DomainError, EventStore, FakeClock, StoreClosedError, seeded_ids
-from esdemo.examples.catalog import Catalog, Product, ProductNotFoundError, UpdateProductPrice
+from esdemo.examples.catalog import Catalog, ProductNotFoundError, UpdateProductPrice
 from esdemo.examples.catalog_crud import CrudCatalog
 from esdemo.examples.catalog_views import CatalogViews
 

@@ -10,7 +10,7 @@ import pytest
 from catalog_kit import PRODUCTS
 
 from esdemo import EventStore, FakeClock, seeded_ids
-from esdemo.examples.catalog import Catalog, Product, UpdateProductPrice
+from esdemo.examples.catalog import Catalog, UpdateProductPrice
 from esdemo.examples.catalog_views import CatalogViews
 from esdemo.read.memory_views import DataFrameTable, Documents
 from esdemo.read.rebuild import rebuild

@@ -1,227 +1,279 @@
-"""Notebook 05's exercise checks, each with a right answer and the typical wrong ones."""
+"""The checks of notebook 05's exercises accept right answers and explain each typical mistake."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 import pytest
 
-from esdemo import Projection, SqlTable, default_registry
-from esdemo.examples.orders import OrderCreated, OrderPaid, OrderSubmitted, payment_of
-from esdemo.exercises import check_project_revenue, check_status_board
+from esdemo import ConflictError, DomainError, DomainEvent, EventRegistry
+from esdemo.examples.orders import Order
+from esdemo.exercises import check_coupon_order, check_execute
 
-BOARD = {"status": "VARCHAR", "orders": "INTEGER"}
-MOVES = {"OrderCreated": (None, "created"), "OrderSubmitted": ("created", "submitted"), "OrderPaid": ("submitted", "paid")}
-
-
-class Board(Projection):
-    name = "status_board"
-    event_types = ("OrderCreated", "OrderSubmitted", "OrderPaid")
-    registry = default_registry
-
-    def default_storage(self):
-        return SqlTable(key="status", columns=BOARD)
-
-    def move(self, view, old, new):
-        if old is not None:
-            view.update(old, orders=view[old]["orders"] - 1)
-        row = view.get(new)
-        if row is None:
-            view.insert({"status": new, "orders": 1})
-        else:
-            view.update(new, orders=row["orders"] + 1)
+registry = EventRegistry()  # the notebook registers CouponApplied in default_registry; the check must not need it
 
 
-class RightBoard(Board):
-    def handle(self, event, recorded, view):
+@registry.event("CouponApplied")
+@dataclass(frozen=True, slots=True)
+class CouponApplied(DomainEvent):
+    order_id: str
+    code: str
+    amount: Decimal
+
+
+# -- Exercise 1: CouponOrder ----------------------------------------------------------------------
+
+class RightCouponOrder(Order):
+    def __init__(self, id):
+        super().__init__(id)
+        self.coupon = None
+
+    def apply_coupon(self, code, amount):
+        if self.status != "created":
+            raise DomainError(f"cannot apply a coupon to order {self.id}: it is {self.status}")
+        if self.coupon is not None:
+            raise DomainError(f"order {self.id} already has coupon {self.coupon}")
+        if not Decimal("0") < amount <= self.total:
+            raise DomainError(f"a coupon takes off more than 0 and at most {self.total}, got {amount}")
+        self.record(CouponApplied(self.id, code, amount))
+
+    def apply(self, event):
         match event:
-            case OrderCreated():
-                self.move(view, None, "created")
-            case OrderSubmitted():
-                self.move(view, "created", "submitted")
-            case OrderPaid():
-                self.move(view, "submitted", "paid")
+            case CouponApplied():
+                self.coupon = event.code
+                self.total -= event.amount
+            case _:
+                super().apply(event)
 
 
-class NeverLeaves(Board):
-    def handle(self, event, recorded, view):
-        self.move(view, None, MOVES[type(event).__name__][1])
+class ChangesStateInTheCommand(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        super().apply_coupon(code, amount)
+        self.coupon = code  # harmless twice; but see below
+
+    def apply(self, event):
+        match event:
+            case CouponApplied():
+                pass  # "the command already did it"
+            case _:
+                super().apply(event)
 
 
-class InsertsEveryTime(Board):
-    def handle(self, event, recorded, view):
-        view.insert({"status": MOVES[type(event).__name__][1], "orders": 1})
+class ChangesStateInTheCommandOnly(ChangesStateInTheCommand):
+    def apply_coupon(self, code, amount):
+        super().apply_coupon(code, amount)
+        self.total -= amount
 
 
-class UpdatesMissingRow(Board):
-    def handle(self, event, recorded, view):
-        new = MOVES[type(event).__name__][1]
-        view.update(new, orders=view[new]["orders"] + 1)
+class SubtractsTwice(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        super().apply_coupon(code, amount)
+        self.total -= amount
 
 
-class NoRegistry(RightBoard):
-    registry = None
+class SwallowsOtherEvents(RightCouponOrder):
+    def apply(self, event):
+        match event:
+            case CouponApplied():
+                self.coupon = event.code
+                self.total -= event.amount
 
 
-class OnlyCreated(RightBoard):
-    event_types = ("OrderCreated",)
+class NoApplyCase(RightCouponOrder):
+    def apply(self, event):
+        Order.apply(self, event)
 
 
-class NoName(Projection):
-    event_types = ("OrderCreated",)
-
-    def default_storage(self):
-        return SqlTable(key="status", columns=BOARD)
-
-    def handle(self, event, recorded, view):
-        pass
+class RecordsBeforeValidating(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        self.record(CouponApplied(self.id, code, amount))
+        if self.coupon is not None and len([e for e in self.pending_events if isinstance(e, CouponApplied)]) > 1:
+            raise DomainError("only one coupon")
 
 
-class NoStorage(RightBoard):
-    def default_storage(self):
-        return Projection.default_storage(self)
+class RaisesValueError(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        super().apply_coupon(code, amount)
 
 
-class WrongColumns(RightBoard):
-    def default_storage(self):
-        return SqlTable(key="state", columns={"state": "VARCHAR", "orders": "INTEGER"})
+class AllowsCouponAfterPayment(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        if self.status == "submitted":
+            raise DomainError("submitted")
+        if self.coupon is not None or not Decimal("0") < amount <= self.total:
+            raise DomainError("no")
+        self.record(CouponApplied(self.id, code, amount))
 
-    def move(self, view, old, new):
-        row = view.get(new)
-        view.upsert({"state": new, "orders": (row["orders"] if row else 0) + 1})
+
+class AllowsTwoCoupons(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        if self.status != "created" or not Decimal("0") < amount <= self.total:
+            raise DomainError("no")
+        self.record(CouponApplied(self.id, code, amount))
 
 
-def test_a_right_status_board_passes():
-    feedback = check_status_board(RightBoard)
+class AllowsMoreThanTheTotal(RightCouponOrder):
+    def apply_coupon(self, code, amount):
+        if self.status != "created" or self.coupon is not None or amount <= 0:
+            raise DomainError("no")
+        self.record(CouponApplied(self.id, code, amount))
+
+
+class ForgetsTheCode(RightCouponOrder):
+    def apply(self, event):
+        match event:
+            case CouponApplied():
+                self.total -= event.amount
+            case _:
+                super().apply(event)
+
+
+class HardCodedTotal(RightCouponOrder):
+    def apply(self, event):
+        match event:
+            case CouponApplied():
+                self.coupon = event.code
+                self.total = Decimal("42.50")
+            case _:
+                super().apply(event)
+
+
+def test_coupon_order_accepts_a_correct_solution():
+    feedback = check_coupon_order(RightCouponOrder)
     assert feedback, feedback.message
-    assert repr(feedback).startswith("✅ Correct:") and "moved one order from submitted to paid" in feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
     (..., "define the class first"),
-    (object, "must extend Projection"),
-    (NeverLeaves, "take it out of the old status"),
-    (InsertsEveryTime, "insert() was called for a key that already has a row"),
-    (UpdatesMissingRow, "The first event for a key must create its row"),
-    (NoRegistry, "registry = default_registry"),
-    (OnlyCreated, "Does event_types list every event"),
-    (NoName, "must set a class attribute name"),
-    (NoStorage, "has no default storage"),
-    (WrongColumns, "a key column 'status' and a column 'orders'"),
+    (dict, "must extend Order"),
+    (Order, "has no apply_coupon method"),
+    (ChangesStateInTheCommand, "replaying the same events into a blank CouponOrder gives a different order"),
+    (ChangesStateInTheCommandOnly, "The command changed the state itself"),
+    (SubtractsTwice, "went down twice"),
+    (SwallowsOtherEvents, "swallows the Order's own events"),
+    (NoApplyCase, "apply has no case for CouponApplied"),
+    (RecordsBeforeValidating, "only after recording"),
+    (RaisesValueError, "raise DomainError instead"),
+    (AllowsCouponAfterPayment, "a coupon on a paid order was accepted"),
+    (AllowsTwoCoupons, "a second coupon on the same order was accepted"),
+    (AllowsMoreThanTheTotal, "a coupon of 7.51 on a total of 7.50 was accepted"),
+    (ForgetsTheCode, "order.coupon is None"),
+    (HardCodedTotal, "expected 25.00"),
 ])
-def test_typical_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_status_board(answer)
-    assert not feedback and hint in feedback.message
-    assert repr(feedback).startswith("❌ Not yet:")
+def test_coupon_order_explains_each_typical_mistake(answer, hint):
+    feedback = check_coupon_order(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message
 
 
-def read_checkpoint(cur):
-    return cur.execute("SELECT position FROM revenue_checkpoint").fetchone()[0]
+# -- Exercise 2: execute -------------------------------------------------------------------------
+
+def execute_right(orders, order_id, command, attempts=3):
+    for attempt in range(1, attempts + 1):
+        order = orders.load(order_id)
+        command(order)
+        try:
+            return orders.save(order)
+        except ConflictError:
+            if attempt == attempts:
+                raise
 
 
-def add_payment(cur, event):
-    amount, currency = payment_of(event)
-    cur.execute("INSERT INTO revenue VALUES (?, ?) ON CONFLICT (currency) DO UPDATE SET amount = amount + excluded.amount",
-                [currency, amount])
+def execute_without_retry(orders, order_id, command, attempts=3):
+    order = orders.load(order_id)
+    command(order)
+    return orders.save(order)
 
 
-def one_transaction(store):
-    with store.transaction() as cur:
-        events = store.read_all(read_checkpoint(cur) + 1)
-        for event in events:
-            if event.type == "OrderPaid":
-                add_payment(cur, event)
-        if events:
-            cur.execute("UPDATE revenue_checkpoint SET position = ?", [events[-1].position])
-    return len(events)
+def execute_bumping_the_version(orders, order_id, command, attempts=3):
+    order = orders.load(order_id)
+    command(order)
+    for _ in range(attempts):
+        try:
+            return orders.save(order)
+        except ConflictError as conflict:
+            order.version = conflict.actual  # "just take the new version"
 
 
-def one_transaction_per_event(store):
-    with store.transaction() as cur:
-        checkpoint = read_checkpoint(cur)
-    for event in store.read_all(checkpoint + 1):
-        with store.transaction() as cur:
-            if event.type == "OrderPaid":
-                add_payment(cur, event)
-            cur.execute("UPDATE revenue_checkpoint SET position = ?", [event.position])
+def execute_swallowing_domain_errors(orders, order_id, command, attempts=3):
+    for _ in range(attempts):
+        try:
+            order = orders.load(order_id)
+            command(order)
+            return orders.save(order)
+        except Exception:  # noqa: BLE001 - the mistake under test
+            continue
 
 
-def view_then_checkpoint(store):
-    with store.transaction() as cur:
-        checkpoint = read_checkpoint(cur)
-    for event in store.read_all(checkpoint + 1):
-        if event.type == "OrderPaid":
-            with store.transaction() as cur:
-                add_payment(cur, event)
-        with store.transaction() as cur:
-            cur.execute("UPDATE revenue_checkpoint SET position = ?", [event.position])
+def execute_forever(orders, order_id, command, attempts=3):
+    while True:
+        order = orders.load(order_id)
+        command(order)
+        try:
+            return orders.save(order)
+        except ConflictError:
+            pass
 
 
-def checkpoint_then_view(store):
-    with store.transaction() as cur:
-        checkpoint = read_checkpoint(cur)
-    for event in store.read_all(checkpoint + 1):
-        with store.transaction() as cur:
-            cur.execute("UPDATE revenue_checkpoint SET position = ?", [event.position])
-        if event.type == "OrderPaid":
-            with store.transaction() as cur:
-                add_payment(cur, event)
+def execute_gives_up_quietly(orders, order_id, command, attempts=3):
+    for _ in range(attempts):
+        order = orders.load(order_id)
+        command(order)
+        try:
+            return orders.save(order)
+        except ConflictError:
+            pass
 
 
-def ignores_the_checkpoint(store):
-    with store.transaction() as cur:
-        events = store.read_all()
-        for event in events:
-            if event.type == "OrderPaid":
-                add_payment(cur, event)
-        cur.execute("UPDATE revenue_checkpoint SET position = ?", [events[-1].position])
+def execute_forgets_to_save(orders, order_id, command, attempts=3):
+    command(orders.load(order_id))
 
 
-def never_saves_the_checkpoint(store):
-    with store.transaction() as cur:
-        for event in store.read_all(read_checkpoint(cur) + 1):
-            if event.type == "OrderPaid":
-                add_payment(cur, event)
+def execute_returns_nothing(orders, order_id, command, attempts=3):
+    execute_right(orders, order_id, command, attempts)
 
 
-def autocommit(store):
-    cur = store.connection
-    events = store.read_all(read_checkpoint(cur) + 1)
-    for event in events:
-        if event.type == "OrderPaid":
-            add_payment(cur, event)
-    if events:
-        cur.execute("UPDATE revenue_checkpoint SET position = ?", [events[-1].position])
+def execute_with_another_signature(orders, order_id):
+    return None
 
 
-def wrong_signature(store, batch_size):
-    return 0
-
-
-def test_right_answers_pass_one_transaction_per_batch_or_per_event():
-    for answer in (one_transaction, one_transaction_per_event):
-        feedback = check_project_revenue(answer)
-        assert feedback, f"{answer.__name__}: {feedback.message}"
-        assert "exactly once" in feedback.message
+def test_execute_accepts_a_correct_solution():
+    feedback = check_execute(execute_right)
+    assert feedback, feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (..., "define project_revenue(store) first"),
-    (view_then_checkpoint, "counted the payment again"),
-    (checkpoint_then_view, "skipped the payment"),
-    (ignores_the_checkpoint, "process only the events after it"),
-    (never_saves_the_checkpoint, "revenue_checkpoint says 0"),
-    (autocommit, "nothing was written through store.transaction()"),
-    (wrong_signature, "takes the store as its only argument"),
+    (..., "define execute"),
+    (execute_without_retry, "the ConflictError escaped"),
+    (execute_bumping_the_version, "The retry saved a decision made on the old order"),
+    (execute_swallowing_domain_errors, "Let DomainError reach the caller"),
+    (execute_forever, "retries forever"),
+    (execute_gives_up_quietly, "returned normally"),
+    (execute_forgets_to_save, "call orders.save(order)"),
+    (execute_returns_nothing, "return what orders.save(order) returns"),
+    (execute_with_another_signature, "call signature mismatch"),
 ])
-def test_typical_revenue_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_project_revenue(answer)
-    assert not feedback and hint in feedback.message, feedback.message
+def test_execute_explains_each_typical_mistake(answer, hint):
+    feedback = check_execute(answer)
+    assert not feedback
+    assert hint in feedback.message, feedback.message
 
 
-def test_a_hard_coded_answer_fails():
-    def hard_coded(store):
-        with store.transaction() as cur:
-            cur.execute("INSERT INTO revenue VALUES ('USD', 51.50)")
-            cur.execute("UPDATE revenue_checkpoint SET position = ?", [store.head()])
+def test_paying_twice_is_named_when_the_stale_payment_is_saved():
+    def pay_stale(orders, order_id, command, attempts=3):
+        """Right for AddItem (it reloads), but re-saves the stale order when paying."""
+        order = orders.load(order_id)
+        command(order)
+        try:
+            return orders.save(order)
+        except ConflictError as conflict:
+            if order.status == "paid":
+                order.version = conflict.actual
+                return orders.save(order)
+            return execute_right(orders, order_id, command, attempts)
 
-    feedback = check_project_revenue(hard_coded)
-    assert not feedback and "but the log says" in feedback.message
+    feedback = check_execute(pay_stale)
+    assert not feedback and "paid 2 times" in feedback.message, feedback.message

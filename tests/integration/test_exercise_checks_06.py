@@ -2,193 +2,226 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from esdemo import EventStore, FakeClock, Projection, ProjectionRunner, Repository, SqlTable, default_registry, seeded_ids
-from esdemo.examples.orders import ItemAdded, Order, OrderCreated, OrderPaid, OrderSubmitted
-from esdemo.exercises import OPEN_CART_COLUMNS, SkuDemand, check_open_carts, check_sku_demand_sql
-from esdemo.tables import live_rows
+from esdemo import Projection, SqlTable, default_registry
+from esdemo.examples.orders import OrderCreated, OrderPaid, OrderSubmitted, payment_of
+from esdemo.exercises import check_project_revenue, check_status_board
 
-ITEMS = """FROM {events} WHERE type = 'ItemAdded'"""
-PRICE = """CAST(data->>'$.price."$decimal"' AS DECIMAL(18, 2))"""
-QUANTITY = """CAST(data->>'$.quantity' AS INTEGER)"""
-RIGHT_SQL = f"""
-    SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, sum({PRICE} * {QUANTITY}) AS value
-    {ITEMS} GROUP BY sku
-"""
+BOARD = {"status": "VARCHAR", "orders": "INTEGER"}
+MOVES = {"OrderCreated": (None, "created"), "OrderSubmitted": ("created", "submitted"), "OrderPaid": ("submitted", "paid")}
 
 
-def test_the_reference_projection_counts_units_and_value_per_sku(clock):
-    with EventStore(clock=clock) as store:
-        orders = Repository(store, Order, id_factory=seeded_ids(1))
-        for order_id, lines in [("1", [("BOOK-1", "25.00", 2), ("PEN-2", "2.50", 1)]), ("2", [("BOOK-1", "25.00", 1)])]:
-            order = Order.create(order_id, customer="c-1")
-            for sku, price, quantity in lines:
-                order.add_item(sku, Decimal(price), quantity)
-            orders.save(order)
-        projection = SkuDemand()
-        ProjectionRunner(store, projection).catch_up()
-        assert [(r["sku"], r["units"], r["value"]) for r in live_rows(projection)] == [
-            ("BOOK-1", 3, Decimal("75.00")), ("PEN-2", 1, Decimal("2.50"))]
-
-
-def test_the_right_sql_passes():
-    feedback = check_sku_demand_sql(RIGHT_SQL)
-    assert feedback, feedback.message
-    assert "exactly the per-event table" in feedback.message
-
-
-@pytest.mark.parametrize("sql, hint", [
-    (..., "define sku_demand_sql first"),
-    ("", "define sku_demand_sql first"),
-    ("SELECT * FROM events", "FROM {events} (with the braces)"),
-    (f"SELECT data->>'$.sku' AS sku, count(*) AS units, sum({PRICE} * {QUANTITY}) AS value {ITEMS} GROUP BY sku",
-     "units counts ItemAdded events"),
-    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, sum({PRICE}) AS value {ITEMS} GROUP BY sku",
-     "sum price × quantity"),
-    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, "
-     f"sum(CAST(data->>'$.price' AS DECIMAL(18, 2)) * {QUANTITY}) AS value {ITEMS} GROUP BY sku",
-     "Prices are stored as tagged JSON"),
-    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, sum({PRICE} * {QUANTITY}) AS value "
-     "FROM {events} GROUP BY sku", "only ItemAdded events have one"),
-    (f"SELECT data->>'$.sku' AS sku, {QUANTITY} AS units, {PRICE} * {QUANTITY} AS value {ITEMS}",
-     "GROUP BY the sku"),
-    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS n, sum({PRICE} * {QUANTITY}) AS value {ITEMS} GROUP BY sku",
-     "columns named sku, units and value"),
-    ("SELECT 'BOOK-1' AS sku, 7 AS units, 175.00 AS value FROM {events} LIMIT 1", "SKUs missing from your table"),
-    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) + 1 AS units, sum({PRICE} * {QUANTITY}) AS value {ITEMS} "
-     "GROUP BY sku", "the tables differ, e.g. for"),
-])
-def test_typical_sql_mistakes_get_a_specific_hint(sql, hint):
-    feedback = check_sku_demand_sql(sql)
-    assert not feedback and hint in feedback.message, feedback.message
-
-
-class Carts(Projection):
-    name = "open_carts"
-    event_types = ("OrderCreated", "ItemAdded", "OrderSubmitted")
+class Board(Projection):
+    name = "status_board"
+    event_types = ("OrderCreated", "OrderSubmitted", "OrderPaid")
     registry = default_registry
 
     def default_storage(self):
-        return SqlTable(key="order_id", columns=OPEN_CART_COLUMNS)
+        return SqlTable(key="status", columns=BOARD)
+
+    def move(self, view, old, new):
+        if old is not None:
+            view.update(old, orders=view[old]["orders"] - 1)
+        row = view.get(new)
+        if row is None:
+            view.insert({"status": new, "orders": 1})
+        else:
+            view.update(new, orders=row["orders"] + 1)
 
 
-class RightCarts(Carts):
+class RightBoard(Board):
     def handle(self, event, recorded, view):
         match event:
-            case OrderCreated(order_id=order_id, customer_id=customer_id):
-                view.insert({"order_id": order_id, "customer_id": customer_id, "items": 0, "value": Decimal("0")})
-            case ItemAdded(order_id=order_id, quantity=quantity, new_total=new_total):
-                view.update(order_id, items=view[order_id]["items"] + quantity, value=new_total)
-            case OrderSubmitted(order_id=order_id):
-                view.delete(order_id)
-
-
-class KeepsCheckedOut(RightCarts):
-    def handle(self, event, recorded, view):
-        if not isinstance(event, OrderSubmitted):
-            super().handle(event, recorded, view)
-
-
-class DeletesWhenPaid(RightCarts):
-    event_types = ("OrderCreated", "ItemAdded", "OrderPaid")
-
-    def handle(self, event, recorded, view):
-        if isinstance(event, OrderPaid):
-            view.delete(event.order_id)
-        else:
-            super().handle(event, recorded, view)
-
-
-class UpdatesAfterDelete(RightCarts):
-    event_types = ("OrderCreated", "ItemAdded", "OrderSubmitted", "OrderPaid")
-
-    def handle(self, event, recorded, view):
-        if isinstance(event, OrderPaid):
-            view.update(event.order_id, value=event.amount)
-        else:
-            super().handle(event, recorded, view)
-
-
-class InsertsOnFirstItem(RightCarts):
-    def handle(self, event, recorded, view):
-        match event:
-            case ItemAdded(order_id=order_id, quantity=quantity, new_total=new_total) if order_id not in view:
-                view.insert({"order_id": order_id, "customer_id": None, "items": quantity, "value": new_total})
             case OrderCreated():
-                pass
-            case _:
-                super().handle(event, recorded, view)
+                self.move(view, None, "created")
+            case OrderSubmitted():
+                self.move(view, "created", "submitted")
+            case OrderPaid():
+                self.move(view, "submitted", "paid")
 
 
-class CountsLines(RightCarts):
+class NeverLeaves(Board):
     def handle(self, event, recorded, view):
-        if isinstance(event, ItemAdded):
-            view.update(event.order_id, items=view[event.order_id]["items"] + 1, value=event.new_total)
-        else:
-            super().handle(event, recorded, view)
+        self.move(view, None, MOVES[type(event).__name__][1])
 
 
-class LastLineValue(RightCarts):
+class InsertsEveryTime(Board):
     def handle(self, event, recorded, view):
-        if isinstance(event, ItemAdded):
-            view.update(event.order_id, items=view[event.order_id]["items"] + event.quantity,
-                        value=event.price * event.quantity)
-        else:
-            super().handle(event, recorded, view)
+        view.insert({"status": MOVES[type(event).__name__][1], "orders": 1})
 
 
-class NoRegistry(RightCarts):
+class UpdatesMissingRow(Board):
+    def handle(self, event, recorded, view):
+        new = MOVES[type(event).__name__][1]
+        view.update(new, orders=view[new]["orders"] + 1)
+
+
+class NoRegistry(RightBoard):
     registry = None
 
 
-class WrongColumns(RightCarts):
+class OnlyCreated(RightBoard):
+    event_types = ("OrderCreated",)
+
+
+class NoName(Projection):
+    event_types = ("OrderCreated",)
+
     def default_storage(self):
-        return SqlTable(key="order_id", columns={"order_id": "VARCHAR", "customer_id": "VARCHAR", "units": "INTEGER",
-                                                 "value": "DECIMAL(18, 2)", "items": "INTEGER"})
+        return SqlTable(key="status", columns=BOARD)
 
     def handle(self, event, recorded, view):
-        if isinstance(event, OrderCreated):
-            view.insert({"order_id": event.order_id, "customer_id": event.customer_id, "items": 0, "units": 0,
-                         "value": Decimal("0")})
-        else:
-            super().handle(event, recorded, view)
+        pass
 
 
-class NoColumns(RightCarts):
+class NoStorage(RightBoard):
     def default_storage(self):
-        return SqlTable(key="order_id", columns={"order_id": "VARCHAR", "customer": "VARCHAR"})
-
-    def handle(self, event, recorded, view):
-        if isinstance(event, OrderCreated):
-            view.insert({"order_id": event.order_id, "customer": event.customer_id})
-        elif isinstance(event, OrderSubmitted):
-            view.delete(event.order_id)
+        return Projection.default_storage(self)
 
 
-def test_right_open_carts_pass():
-    feedback = check_open_carts(RightCarts)
+class WrongColumns(RightBoard):
+    def default_storage(self):
+        return SqlTable(key="state", columns={"state": "VARCHAR", "orders": "INTEGER"})
+
+    def move(self, view, old, new):
+        row = view.get(new)
+        view.upsert({"state": new, "orders": (row["orders"] if row else 0) + 1})
+
+
+def test_a_right_status_board_passes():
+    feedback = check_status_board(RightBoard)
     assert feedback, feedback.message
-    assert "open carts worth" in feedback.message
+    assert repr(feedback).startswith("✅ Correct:") and "moved one order from submitted to paid" in feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (..., "define the class first: class OpenCarts(Projection)"),
-    (KeepsCheckedOut, "view.delete(order_id)"),
-    (DeletesWhenPaid, "delete its row on OrderSubmitted, not on OrderPaid"),
-    (UpdatesAfterDelete, "an OrderPaid needs no case at all"),
-    (InsertsOnFirstItem, "An empty cart is still an open cart"),
-    (CountsLines, "the number of ItemAdded events"),
-    (LastLineValue, "is only the last line"),
+    (..., "define the class first"),
+    (object, "must extend Projection"),
+    (NeverLeaves, "take it out of the old status"),
+    (InsertsEveryTime, "insert() was called for a key that already has a row"),
+    (UpdatesMissingRow, "The first event for a key must create its row"),
     (NoRegistry, "registry = default_registry"),
-    (NoColumns, "use OPEN_CART_COLUMNS"),
+    (OnlyCreated, "Does event_types list every event"),
+    (NoName, "must set a class attribute name"),
+    (NoStorage, "has no default storage"),
+    (WrongColumns, "a key column 'status' and a column 'orders'"),
 ])
-def test_typical_open_cart_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_open_carts(answer)
+def test_typical_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_status_board(answer)
+    assert not feedback and hint in feedback.message
+    assert repr(feedback).startswith("❌ Not yet:")
+
+
+def read_checkpoint(cur):
+    return cur.execute("SELECT position FROM revenue_checkpoint").fetchone()[0]
+
+
+def add_payment(cur, event):
+    amount, currency = payment_of(event)
+    cur.execute("INSERT INTO revenue VALUES (?, ?) ON CONFLICT (currency) DO UPDATE SET amount = amount + excluded.amount",
+                [currency, amount])
+
+
+def one_transaction(store):
+    with store.transaction() as cur:
+        events = store.read_all(read_checkpoint(cur) + 1)
+        for event in events:
+            if event.type == "OrderPaid":
+                add_payment(cur, event)
+        if events:
+            cur.execute("UPDATE revenue_checkpoint SET position = ?", [events[-1].position])
+    return len(events)
+
+
+def one_transaction_per_event(store):
+    with store.transaction() as cur:
+        checkpoint = read_checkpoint(cur)
+    for event in store.read_all(checkpoint + 1):
+        with store.transaction() as cur:
+            if event.type == "OrderPaid":
+                add_payment(cur, event)
+            cur.execute("UPDATE revenue_checkpoint SET position = ?", [event.position])
+
+
+def view_then_checkpoint(store):
+    with store.transaction() as cur:
+        checkpoint = read_checkpoint(cur)
+    for event in store.read_all(checkpoint + 1):
+        if event.type == "OrderPaid":
+            with store.transaction() as cur:
+                add_payment(cur, event)
+        with store.transaction() as cur:
+            cur.execute("UPDATE revenue_checkpoint SET position = ?", [event.position])
+
+
+def checkpoint_then_view(store):
+    with store.transaction() as cur:
+        checkpoint = read_checkpoint(cur)
+    for event in store.read_all(checkpoint + 1):
+        with store.transaction() as cur:
+            cur.execute("UPDATE revenue_checkpoint SET position = ?", [event.position])
+        if event.type == "OrderPaid":
+            with store.transaction() as cur:
+                add_payment(cur, event)
+
+
+def ignores_the_checkpoint(store):
+    with store.transaction() as cur:
+        events = store.read_all()
+        for event in events:
+            if event.type == "OrderPaid":
+                add_payment(cur, event)
+        cur.execute("UPDATE revenue_checkpoint SET position = ?", [events[-1].position])
+
+
+def never_saves_the_checkpoint(store):
+    with store.transaction() as cur:
+        for event in store.read_all(read_checkpoint(cur) + 1):
+            if event.type == "OrderPaid":
+                add_payment(cur, event)
+
+
+def autocommit(store):
+    cur = store.connection
+    events = store.read_all(read_checkpoint(cur) + 1)
+    for event in events:
+        if event.type == "OrderPaid":
+            add_payment(cur, event)
+    if events:
+        cur.execute("UPDATE revenue_checkpoint SET position = ?", [events[-1].position])
+
+
+def wrong_signature(store, batch_size):
+    return 0
+
+
+def test_right_answers_pass_one_transaction_per_batch_or_per_event():
+    for answer in (one_transaction, one_transaction_per_event):
+        feedback = check_project_revenue(answer)
+        assert feedback, f"{answer.__name__}: {feedback.message}"
+        assert "exactly once" in feedback.message
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define project_revenue(store) first"),
+    (view_then_checkpoint, "counted the payment again"),
+    (checkpoint_then_view, "skipped the payment"),
+    (ignores_the_checkpoint, "process only the events after it"),
+    (never_saves_the_checkpoint, "revenue_checkpoint says 0"),
+    (autocommit, "nothing was written through store.transaction()"),
+    (wrong_signature, "takes the store as its only argument"),
+])
+def test_typical_revenue_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_project_revenue(answer)
     assert not feedback and hint in feedback.message, feedback.message
 
 
-def test_extra_columns_are_fine_if_the_asked_ones_are_right():
-    assert check_open_carts(WrongColumns)
+def test_a_hard_coded_answer_fails():
+    def hard_coded(store):
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO revenue VALUES ('USD', 51.50)")
+            cur.execute("UPDATE revenue_checkpoint SET position = ?", [store.head()])
+
+    feedback = check_project_revenue(hard_coded)
+    assert not feedback and "but the log says" in feedback.message

@@ -1,4 +1,4 @@
-"""The checks of notebook 08's exercises accept right answers and explain the typical wrong ones."""
+"""Notebook 08's exercise checks, each with a right answer and the typical wrong ones."""
 
 from __future__ import annotations
 
@@ -6,205 +6,197 @@ from decimal import Decimal
 
 import pytest
 
-from esdemo.exercises import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency
+from esdemo import (
+    EventStore,
+    Projection,
+    ProjectionRunner,
+    Repository,
+    SqlTable,
+    default_registry,
+    seeded_ids,
+)
+from esdemo.examples.orders import ItemAdded, Order, OrderCreated, OrderPaid, OrderSubmitted
+from esdemo.exercises import OPEN_CART_COLUMNS, SkuDemand, check_open_carts, check_sku_demand_sql
+from esdemo.tables import live_rows
 
-# -- exercise 1: the rename upcaster ------------------------------------------------------------------
-
-
-def rename_right(data):
-    return {**{k: v for k, v in data.items() if k != "price"}, "unit_price": data["price"]}
-
-
-def rename_in_place_without_return(data):
-    data["unit_price"] = data.pop("price")
-
-
-def rename_keeping_price(data):
-    return {**data, "unit_price": data["price"]}
-
-
-def rename_to_float(data):
-    data["unit_price"] = float(data.pop("price"))
-    return data
-
-
-def rename_building_only_the_new_field(data):
-    return {"order_id": data["order_id"], "unit_price": data["price"]}
+ITEMS = """FROM {events} WHERE type = 'ItemAdded'"""
+PRICE = """CAST(data->>'$.price."$decimal"' AS DECIMAL(18, 2))"""
+QUANTITY = """CAST(data->>'$.quantity' AS INTEGER)"""
+RIGHT_SQL = f"""
+    SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, sum({PRICE} * {QUANTITY}) AS value
+    {ITEMS} GROUP BY sku
+"""
 
 
-def rename_adding_a_field(data):
-    return {**{k: v for k, v in data.items() if k != "price"}, "unit_price": data["price"], "currency": "USD"}
+def test_the_reference_projection_counts_units_and_value_per_sku(clock):
+    with EventStore(clock=clock) as store:
+        orders = Repository(store, Order, id_factory=seeded_ids(1))
+        for order_id, lines in [("1", [("BOOK-1", "25.00", 2), ("PEN-2", "2.50", 1)]), ("2", [("BOOK-1", "25.00", 1)])]:
+            order = Order.create(order_id, customer="c-1")
+            for sku, price, quantity in lines:
+                order.add_item(sku, Decimal(price), quantity)
+            orders.save(order)
+        projection = SkuDemand()
+        ProjectionRunner(store, projection).catch_up()
+        assert [(r["sku"], r["units"], r["value"]) for r in live_rows(projection)] == [
+            ("BOOK-1", 3, Decimal("75.00")), ("PEN-2", 1, Decimal("2.50"))]
 
 
-def rename_wrong_name(data):
-    data["unitPrice"] = data.pop("price")
-    return data
+def test_the_right_sql_passes():
+    feedback = check_sku_demand_sql(RIGHT_SQL)
+    assert feedback, feedback.message
+    assert "exactly the per-event table" in feedback.message
 
 
-def rename_reading_a_missing_field(data):
-    return {**data, "unit_price": data["unit_price"]}
+@pytest.mark.parametrize("sql, hint", [
+    (..., "define sku_demand_sql first"),
+    ("", "define sku_demand_sql first"),
+    ("SELECT * FROM events", "FROM {events} (with the braces)"),
+    (f"SELECT data->>'$.sku' AS sku, count(*) AS units, sum({PRICE} * {QUANTITY}) AS value {ITEMS} GROUP BY sku",
+     "units counts ItemAdded events"),
+    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, sum({PRICE}) AS value {ITEMS} GROUP BY sku",
+     "sum price × quantity"),
+    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, "
+     f"sum(CAST(data->>'$.price' AS DECIMAL(18, 2)) * {QUANTITY}) AS value {ITEMS} GROUP BY sku",
+     "Prices are stored as tagged JSON"),
+    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS units, sum({PRICE} * {QUANTITY}) AS value "
+     "FROM {events} GROUP BY sku", "only ItemAdded events have one"),
+    (f"SELECT data->>'$.sku' AS sku, {QUANTITY} AS units, {PRICE} * {QUANTITY} AS value {ITEMS}",
+     "GROUP BY the sku"),
+    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) AS n, sum({PRICE} * {QUANTITY}) AS value {ITEMS} GROUP BY sku",
+     "columns named sku, units and value"),
+    ("SELECT 'BOOK-1' AS sku, 7 AS units, 175.00 AS value FROM {events} LIMIT 1", "SKUs missing from your table"),
+    (f"SELECT data->>'$.sku' AS sku, sum({QUANTITY}) + 1 AS units, sum({PRICE} * {QUANTITY}) AS value {ITEMS} "
+     "GROUP BY sku", "the tables differ, e.g. for"),
+])
+def test_typical_sql_mistakes_get_a_specific_hint(sql, hint):
+    feedback = check_sku_demand_sql(sql)
+    assert not feedback and hint in feedback.message, feedback.message
 
 
-def rename_hard_coded(data):
-    return {"order_id": "9001", "sku": "BAG-1", "unit_price": Decimal("39.00"), "quantity": 1,
-            "new_total": Decimal("39.00")}
+class Carts(Projection):
+    name = "open_carts"
+    event_types = ("OrderCreated", "ItemAdded", "OrderSubmitted")
+    registry = default_registry
+
+    def default_storage(self):
+        return SqlTable(key="order_id", columns=OPEN_CART_COLUMNS)
 
 
-def test_rename_upcaster_accepts_a_correct_solution():
-    feedback = check_rename_upcaster(rename_right)
-    assert feedback and "unit_price" in feedback.message
+class RightCarts(Carts):
+    def handle(self, event, recorded, view):
+        match event:
+            case OrderCreated(order_id=order_id, customer_id=customer_id):
+                view.insert({"order_id": order_id, "customer_id": customer_id, "items": 0, "value": Decimal("0")})
+            case ItemAdded(order_id=order_id, quantity=quantity, new_total=new_total):
+                view.update(order_id, items=view[order_id]["items"] + quantity, value=new_total)
+            case OrderSubmitted(order_id=order_id):
+                view.delete(order_id)
 
 
-def test_rename_upcaster_that_changes_its_input_in_place_is_refused_as_impure():
-    def in_place(data):
-        data["unit_price"] = data.pop("price")
-        return data
-
-    feedback = check_rename_upcaster(in_place)
-    assert not feedback and "changed the dict it was given" in feedback.message
+class KeepsCheckedOut(RightCarts):
+    def handle(self, event, recorded, view):
+        if not isinstance(event, OrderSubmitted):
+            super().handle(event, recorded, view)
 
 
-def test_revenue_that_fails_on_v4_with_another_error_than_value_error_is_refused():
-    def key_error_on_v4(events):
-        totals = revenue_right([e for e in events if e.schema_version <= 3])
-        for event in events:
-            if event.schema_version > 3:
-                event.data["amount_minor"]          # KeyError by accident, not on purpose
-        return totals
+class DeletesWhenPaid(RightCarts):
+    event_types = ("OrderCreated", "ItemAdded", "OrderPaid")
 
-    feedback = check_revenue_by_currency(key_error_on_v4)
-    assert not feedback and "not the ValueError" in feedback.message
+    def handle(self, event, recorded, view):
+        if isinstance(event, OrderPaid):
+            view.delete(event.order_id)
+        else:
+            super().handle(event, recorded, view)
+
+
+class UpdatesAfterDelete(RightCarts):
+    event_types = ("OrderCreated", "ItemAdded", "OrderSubmitted", "OrderPaid")
+
+    def handle(self, event, recorded, view):
+        if isinstance(event, OrderPaid):
+            view.update(event.order_id, value=event.amount)
+        else:
+            super().handle(event, recorded, view)
+
+
+class InsertsOnFirstItem(RightCarts):
+    def handle(self, event, recorded, view):
+        match event:
+            case ItemAdded(order_id=order_id, quantity=quantity, new_total=new_total) if order_id not in view:
+                view.insert({"order_id": order_id, "customer_id": None, "items": quantity, "value": new_total})
+            case OrderCreated():
+                pass
+            case _:
+                super().handle(event, recorded, view)
+
+
+class CountsLines(RightCarts):
+    def handle(self, event, recorded, view):
+        if isinstance(event, ItemAdded):
+            view.update(event.order_id, items=view[event.order_id]["items"] + 1, value=event.new_total)
+        else:
+            super().handle(event, recorded, view)
+
+
+class LastLineValue(RightCarts):
+    def handle(self, event, recorded, view):
+        if isinstance(event, ItemAdded):
+            view.update(event.order_id, items=view[event.order_id]["items"] + event.quantity,
+                        value=event.price * event.quantity)
+        else:
+            super().handle(event, recorded, view)
+
+
+class NoRegistry(RightCarts):
+    registry = None
+
+
+class WrongColumns(RightCarts):
+    def default_storage(self):
+        return SqlTable(key="order_id", columns={"order_id": "VARCHAR", "customer_id": "VARCHAR", "units": "INTEGER",
+                                                 "value": "DECIMAL(18, 2)", "items": "INTEGER"})
+
+    def handle(self, event, recorded, view):
+        if isinstance(event, OrderCreated):
+            view.insert({"order_id": event.order_id, "customer_id": event.customer_id, "items": 0, "units": 0,
+                         "value": Decimal("0")})
+        else:
+            super().handle(event, recorded, view)
+
+
+class NoColumns(RightCarts):
+    def default_storage(self):
+        return SqlTable(key="order_id", columns={"order_id": "VARCHAR", "customer": "VARCHAR"})
+
+    def handle(self, event, recorded, view):
+        if isinstance(event, OrderCreated):
+            view.insert({"order_id": event.order_id, "customer": event.customer_id})
+        elif isinstance(event, OrderSubmitted):
+            view.delete(event.order_id)
+
+
+def test_right_open_carts_pass():
+    feedback = check_open_carts(RightCarts)
+    assert feedback, feedback.message
+    assert "open carts worth" in feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (..., "define rename_price"),
-    (rename_in_place_without_return, "Build the V2 dict and return it"),
-    (rename_keeping_price, "no `price` any more"),
-    (rename_to_float, "float"),
-    (rename_building_only_the_new_field, "you dropped ['new_total', 'quantity', 'sku']"),
-    (rename_adding_a_field, "you added ['currency']"),
-    (rename_wrong_name, "no `unit_price`"),
-    (rename_reading_a_missing_field, "raised KeyError('unit_price')"),
-    (rename_hard_coded, "unit_price must be the V1 price unchanged"),
+    (..., "define the class first: class OpenCarts(Projection)"),
+    (KeepsCheckedOut, "view.delete(order_id)"),
+    (DeletesWhenPaid, "delete its row on OrderSubmitted, not on OrderPaid"),
+    (UpdatesAfterDelete, "an OrderPaid needs no case at all"),
+    (InsertsOnFirstItem, "An empty cart is still an open cart"),
+    (CountsLines, "the number of ItemAdded events"),
+    (LastLineValue, "is only the last line"),
+    (NoRegistry, "registry = default_registry"),
+    (NoColumns, "use OPEN_CART_COLUMNS"),
 ])
-def test_rename_upcaster_explains_each_typical_mistake(answer, hint):
-    feedback = check_rename_upcaster(answer)
-    assert not feedback and hint in feedback.message
+def test_typical_open_cart_mistakes_get_a_specific_hint(answer, hint):
+    feedback = check_open_carts(answer)
+    assert not feedback and hint in feedback.message, feedback.message
 
 
-# -- exercise 2: a versioned handler ---------------------------------------------------------------------
-
-
-def revenue_right(events):
-    totals = {}
-    for event in events:
-        if event.type != "OrderPaid":
-            continue
-        match event.schema_version:
-            case 1:
-                amount, currency = event.data["amount"], "USD"
-            case 2:
-                amount, currency = event.data["amount"], event.data["currency"]
-            case 3:
-                currency = event.data["currency"]
-                amount = Decimal(event.data["amount_minor"]).scaleb(-MINOR_UNITS[currency])
-            case version:
-                raise ValueError(f"OrderPaid V{version} is unknown")
-        totals[currency] = totals.get(currency, Decimal("0")) + amount
-    return totals
-
-
-def without_the_unknown_version_error(cases):
-    """Build a handler from per-version functions; unknown versions are silently skipped."""
-    def revenue(events):
-        totals = {}
-        for event in events:
-            if event.type != "OrderPaid" or event.schema_version not in cases:
-                continue
-            amount, currency = cases[event.schema_version](event.data)
-            totals[currency] = totals.get(currency, Decimal("0")) + amount
-        return totals
-    return revenue
-
-
-def v1(data):
-    return data["amount"], "USD"
-
-
-def v2(data):
-    return data["amount"], data["currency"]
-
-
-def v3(data):
-    return Decimal(data["amount_minor"]).scaleb(-MINOR_UNITS[data["currency"]]), data["currency"]
-
-
-def with_the_unknown_version_error(cases):
-    skipping = without_the_unknown_version_error(cases)
-
-    def revenue(events):
-        for event in events:
-            if event.type == "OrderPaid" and event.schema_version not in cases:
-                raise ValueError(f"unknown version {event.schema_version}")
-        return skipping(events)
-    return revenue
-
-
-def ignoring_versions(events):
-    totals = {}
-    for event in events:
-        if event.type == "OrderPaid":
-            totals[event.data["currency"]] = totals.get(event.data["currency"], Decimal("0")) + event.data["amount"]
-    return totals
-
-
-def counting_non_payments(events):
-    totals = {}
-    for event in events:
-        amount = event.data.get("amount", event.data.get("price"))
-        if amount is None:
-            amount = Decimal(event.data["amount_minor"]).scaleb(-MINOR_UNITS[event.data["currency"]])
-        currency = event.data.get("currency", "USD")
-        totals[currency] = totals.get(currency, Decimal("0")) + amount
-    return totals
-
-
-def in_floats(events):
-    return {currency: float(total) for currency, total in revenue_right(events).items()}
-
-
-def test_revenue_accepts_a_correct_solution():
-    feedback = check_revenue_by_currency(revenue_right)
-    assert feedback and "V4" in feedback.message
-
-
-def test_revenue_accepts_a_solution_that_checks_versions_up_front():
-    assert check_revenue_by_currency(with_the_unknown_version_error({1: v1, 2: v2, 3: v3}))
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (..., "define revenue_by_currency"),
-    (ignoring_versions, "KeyError 'currency'"),
-    (with_the_unknown_version_error({1: lambda d: (d["amount"], d.get("currency", "USD")), 2: v2, 3: v2}),
-     "KeyError 'amount'"),
-    (without_the_unknown_version_error({2: v2, 3: v3}), "missing the V1 payments"),
-    (with_the_unknown_version_error({2: v2, 3: v3}), "one of those cases is missing"),
-    (with_the_unknown_version_error({1: v1, 2: v2, 3: lambda d: (Decimal(d["amount_minor"]), d["currency"])}),
-     "counted in minor units"),
-    (with_the_unknown_version_error({1: v1, 2: v2, 3: lambda d: (Decimal(d["amount_minor"]) / 100, d["currency"])}),
-     "JPY is off by a factor of 100"),
-    (counting_non_payments, "the totals differ for ['USD']"),
-    (in_floats, "floats"),
-    (without_the_unknown_version_error({1: v1, 2: v2, 3: v3}), "given an OrderPaid V4 your function returned normally"),
-    (lambda events: [], "return a dict"),
-])
-def test_revenue_explains_each_typical_mistake(answer, hint):
-    feedback = check_revenue_by_currency(answer)
-    assert not feedback and hint in feedback.message
-
-
-def test_a_hard_coded_answer_fails():
-    def hard_coded(events):
-        return {"USD": Decimal("459.00")}
-
-    assert not check_revenue_by_currency(hard_coded)
+def test_extra_columns_are_fine_if_the_asked_ones_are_right():
+    assert check_open_carts(WrongColumns)

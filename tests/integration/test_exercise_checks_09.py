@@ -2,318 +2,182 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from esdemo.exercises import (
-    check_catch_up_time,
-    check_high_water_mark,
-    check_still_pending,
-    check_wait_by_polling,
-)
+from esdemo.examples.bank import Account, MoneyDeposited
+from esdemo.exercises import check_account_v2, check_events_to_replay
 
-# -- Exercise 1: wait_by_polling ----------------------------------------------------------------------
+# -- Exercise 1: events_to_replay -----------------------------------------------------------------
 
-
-def right(view, position, tick, max_polls=10):
-    for _ in range(max_polls):
-        if view.has_reached(position):
-            return True
-        tick()
-    return view.has_reached(position)
+def replay_right(stream_version, snapshots, schema_version, at_version=None):
+    target = stream_version if at_version is None else at_version
+    usable = [v for v, s in snapshots if s == schema_version and v <= target]
+    return range(max(usable, default=0) + 1, target + 1)
 
 
-def right_while_loop(view, position, tick, max_polls=10):
-    polls = 0
-    while not view.position >= position:
-        if polls == max_polls:
-            return False
-        tick()
-        polls += 1
-    return True
+def replay_as_a_list(stream_version, snapshots, schema_version, at_version=None):
+    return list(replay_right(stream_version, snapshots, schema_version, at_version))
 
 
-def waits_for_the_head(view, position, tick, max_polls=10):
-    return right(view, view.store.head(), tick, max_polls)
+def replay_from_the_snapshot_itself(stream_version, snapshots, schema_version, at_version=None):
+    r = replay_right(stream_version, snapshots, schema_version, at_version)
+    return range(r.start - 1, r.stop) if r.start > 1 else r
 
 
-def waits_for_the_moving_head(view, position, tick, max_polls=10):
-    for _ in range(max_polls):
-        if view.position >= view.store.head():
-            return True
-        tick()
-    return False
+def replay_without_the_last_event(stream_version, snapshots, schema_version, at_version=None):
+    r = replay_right(stream_version, snapshots, schema_version, at_version)
+    return range(r.start, r.stop - 1)
 
 
-def off_by_one(view, position, tick, max_polls=10):
-    for _ in range(max_polls):
-        if view.position > position:
-            return True
-        tick()
-    return False
+def replay_from_the_oldest_snapshot(stream_version, snapshots, schema_version, at_version=None):
+    target = stream_version if at_version is None else at_version
+    usable = [v for v, s in snapshots if s == schema_version and v <= target]
+    return range(min(usable, default=0) + 1, target + 1)
 
 
-def ticks_first(view, position, tick, max_polls=10):
-    for _ in range(max_polls):
-        tick()
-        if view.has_reached(position):
-            return True
-    return False
+def replay_ignoring_the_schema(stream_version, snapshots, schema_version, at_version=None):
+    target = stream_version if at_version is None else at_version
+    return range(max([v for v, _ in snapshots if v <= target], default=0) + 1, target + 1)
 
 
-def never_gives_up(view, position, tick, max_polls=10):
-    while not view.has_reached(position):
-        tick()
-    return True
+def replay_ignoring_at_version(stream_version, snapshots, schema_version, at_version=None):
+    return replay_right(stream_version, snapshots, schema_version)
 
 
-def never_ticks(view, position, tick, max_polls=10):
-    while not view.has_reached(position):
-        pass
-    return True
+def replay_with_a_future_snapshot(stream_version, snapshots, schema_version, at_version=None):
+    target = stream_version if at_version is None else at_version
+    usable = [v for v, s in snapshots if s == schema_version]
+    return range(max(usable, default=0) + 1, target + 1)
 
 
-def never_ticks_reading_the_position(view, position, tick, max_polls=10):
-    while view.position < position:
-        pass
-    return True
+def replay_count(stream_version, snapshots, schema_version, at_version=None):
+    return len(replay_right(stream_version, snapshots, schema_version, at_version))
 
 
-def ignores_max_polls(view, position, tick, max_polls=10):
-    return right(view, position, tick)
+def replay_the_seeds_answer(stream_version, snapshots, schema_version, at_version=None):
+    return range(1001, 1051)
 
 
-def raises_when_late(view, position, tick, max_polls=10):
-    if not right(view, position, tick, max_polls):
-        raise TimeoutError("the view is late")
-    return True
+def replay_with_two_arguments(stream_version, snapshots):
+    return range(1, stream_version + 1)
 
 
-def returns_nothing(view, position, tick, max_polls=10):
-    right(view, position, tick, max_polls)
+def replay_that_crashes_without_snapshots(stream_version, snapshots, schema_version, at_version=None):
+    target = stream_version if at_version is None else at_version
+    newest = max(v for v, s in snapshots if s == schema_version and v <= target)  # max() of nothing raises
+    return range(newest + 1, target + 1)
 
 
-def blocks_with_wait_for(view, position, tick, max_polls=10):
-    view.wait_for(position, timeout=1)
-    return True
-
-
-def always_true(view, position, tick, max_polls=10):
-    return True
-
-
-@pytest.mark.parametrize("answer", [right, right_while_loop])
-def test_right_answers_pass(answer):
-    feedback = check_wait_by_polling(answer)
-    assert feedback, feedback.message
+def test_events_to_replay_accepts_correct_solutions():
+    for answer in (replay_right, replay_as_a_list):
+        feedback = check_events_to_replay(answer)
+        assert feedback, feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (..., "define wait_by_polling"),
-    (waits_for_the_head, "such as the log's head"),
-    (waits_for_the_moving_head, "not for the log's head"),
-    (off_by_one, "one tick too many"),
-    (ticks_first, "Ask first"),
-    (never_gives_up, "never stops polling"),
-    (never_ticks, "without calling tick()"),
-    (never_ticks_reading_the_position, "without calling tick()"),
-    (ignores_max_polls, "Use the max_polls argument"),
-    (raises_when_late, "do not raise"),
-    (returns_nothing, "return True when the view has your write"),
-    (blocks_with_wait_for, "Poll instead"),
-    (always_true, "had not applied position 6 yet"),
-    (lambda view, position: True, "signature"),
+    (..., "define events_to_replay"),
+    (replay_from_the_snapshot_itself, "Off by one"),
+    (replay_without_the_last_event, "Off by one"),
+    (replay_from_the_oldest_snapshot, "use the newest usable snapshot"),
+    (replay_ignoring_the_schema, "another schema_version"),
+    (replay_ignoring_at_version, "must not use a snapshot from its future"),
+    (replay_with_a_future_snapshot, "must not use a snapshot from its future"),
+    (replay_count, "not how many"),
+    (replay_the_seeds_answer, "a load replays 121..130"),
+    (replay_with_two_arguments, "calling it failed"),
+    (replay_that_crashes_without_snapshots, "it raised ValueError"),
 ])
-def test_typical_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_wait_by_polling(answer)
-    assert not feedback and hint in feedback.message, feedback.message
-
-
-# -- Exercise 2: high_water_mark --------------------------------------------------------------------------
-
-
-def hwm_right(checkpoint, visible):
-    mark = checkpoint
-    while mark + 1 in visible:
-        mark += 1
-    return mark
-
-
-def hwm_sorted(checkpoint, visible):
-    mark = checkpoint
-    for position in sorted(p for p in visible if p > checkpoint):
-        if position != mark + 1:
-            break
-        mark = position
-    return mark
-
-
-def hwm_naive(checkpoint, visible):
-    return max(visible, default=checkpoint)
-
-
-def hwm_naive_above_checkpoint(checkpoint, visible):
-    return max([p for p in visible if p > checkpoint], default=checkpoint)
-
-
-def hwm_returns_the_gap(checkpoint, visible):
-    mark = checkpoint + 1
-    while mark in visible:
-        mark += 1
-    return mark
-
-
-def hwm_from_the_start(checkpoint, visible):
-    mark = 0
-    while mark + 1 in visible:
-        mark += 1
-    return mark
-
-
-def hwm_crashes_on_nothing_new(checkpoint, visible):
-    new = sorted(p for p in visible if p > checkpoint)
-    mark = checkpoint
-    if new[0] != checkpoint + 1:
-        return checkpoint
-    for position in new:
-        if position != mark + 1:
-            break
-        mark = position
-    return mark
-
-
-def hwm_returns_a_list(checkpoint, visible):
-    return [hwm_right(checkpoint, visible)]
-
-
-def hwm_hard_coded(checkpoint, visible):
-    return 3
-
-
-@pytest.mark.parametrize("answer", [hwm_right, hwm_sorted])
-def test_right_high_water_marks_pass(answer):
-    feedback = check_high_water_mark(answer)
-    assert feedback, feedback.message
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (None, "define high_water_mark"),
-    (hwm_naive, "that is the naive reader"),
-    (hwm_naive_above_checkpoint, "that is the naive reader"),
-    (hwm_returns_the_gap, "the gap itself"),
-    (hwm_from_the_start, "never moves backwards"),
-    (hwm_crashes_on_nothing_new, "return the checkpoint"),
-    (hwm_returns_a_list, "return the position (an int)"),
-    (hwm_hard_coded, "behind the checkpoint"),
-    (lambda checkpoint: 0, "signature"),
-])
-def test_typical_high_water_mark_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_high_water_mark(answer)
-    assert not feedback and hint in feedback.message, feedback.message
-
-
-# -- Notebook 94, exercise 2: catch_up_time ---------------------------------------------------------------
-
-
-def catch_up_right(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
-    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
-    if ceiling <= write_rate:
-        return None
-    return backlog / (ceiling - write_rate)
-
-
-def catch_up_ignores_the_commit(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
-    headroom = projection_rate - write_rate
-    return backlog / headroom if headroom > 0 else None
-
-
-def catch_up_forgets_new_writes(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
-    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
-    return backlog / ceiling if ceiling > write_rate else None
-
-
-def catch_up_divides_by_zero(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
-    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
-    return backlog / (ceiling - write_rate) if ceiling != write_rate else backlog / 0
-
-
-def catch_up_negative(backlog, write_rate, projection_rate, batch_size, batch_overhead_s):
-    ceiling = batch_size / (batch_overhead_s + batch_size / projection_rate)
-    return backlog / (ceiling - write_rate) if ceiling != write_rate else float("inf")
-
-
-def catch_up_always_none(*args):
-    return None
-
-
-def test_catch_up_time_right_answer_passes():
-    assert check_catch_up_time(catch_up_right)
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (..., "define catch_up_time"),
-    (catch_up_ignores_the_commit, "ceiling"),
-    (catch_up_forgets_new_writes, "headroom"),
-    (catch_up_divides_by_zero, "divided by zero"),
-    (catch_up_negative, "return None"),
-    (catch_up_always_none, "has headroom"),
-    (lambda backlog, *rest: 1.0, "expected"),
-    (lambda backlog, write_rate, projection_rate, batch_size: 1.0, "signature"),
-])
-def test_catch_up_time_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_catch_up_time(answer)
+def test_events_to_replay_explains_each_typical_mistake(answer, hint):
+    feedback = check_events_to_replay(answer)
     assert not feedback
     assert hint in feedback.message, feedback.message
 
 
-# -- Exercise 3: still_pending ------------------------------------------------------------------------------
+# -- Exercise 2: AccountV2 ------------------------------------------------------------------------
+
+class RightV2(Account):
+    stream_prefix = "Account"
+    snapshot_version = 2
+
+    def __init__(self, id):
+        super().__init__(id)
+        self.largest_deposit = Decimal("0")
+
+    def apply(self, event):
+        super().apply(event)
+        if isinstance(event, MoneyDeposited):
+            self.largest_deposit = max(self.largest_deposit, event.amount)
 
 
-def pending_right(pending, view_position):
-    shown = []
-    for order_id, position in pending:
-        if position > view_position and order_id not in shown:
-            shown.append(order_id)
-    return shown
+class ForgotToBump(RightV2):
+    snapshot_version = 1
 
 
-def pending_right_with_dict(pending, view_position):
-    return list(dict.fromkeys(order_id for order_id, position in pending if position > view_position))
+class WrongStream(RightV2):
+    stream_prefix = None
 
 
-def pending_off_by_one(pending, view_position):
-    return list(dict.fromkeys(order_id for order_id, position in pending if position >= view_position))
+class KeepsTheLatest(RightV2):
+    def apply(self, event):
+        super(RightV2, self).apply(event)
+        if isinstance(event, MoneyDeposited):
+            self.largest_deposit = event.amount
 
 
-def pending_duplicates(pending, view_position):
-    return [order_id for order_id, position in pending if position > view_position]
+class SkipsAccountsApplyForDeposits(RightV2):
+    def apply(self, event):
+        if isinstance(event, MoneyDeposited):
+            self.largest_deposit = max(self.largest_deposit, event.amount)
+        else:
+            super(RightV2, self).apply(event)
 
 
-def pending_sorted(pending, view_position):
-    return sorted(pending_right(pending, view_position), reverse=True)
+class NoDefault(RightV2):
+    def __init__(self, id):
+        Account.__init__(self, id)
+        self.largest_deposit = None
+
+    def apply(self, event):
+        super(RightV2, self).apply(event)
+        if isinstance(event, MoneyDeposited):
+            self.largest_deposit = max(self.largest_deposit or Decimal("0"), event.amount)
 
 
-def pending_first_command_only(pending, view_position):
-    first = {}
-    for order_id, position in pending:
-        first.setdefault(order_id, position)
-    return [order_id for order_id, position in first.items() if position > view_position]
+class KeepsItPrivate(RightV2):
+    """Stores the value where snapshots do not look (a leading underscore), so a V2 snapshot loses it."""
+
+    def __init__(self, id):
+        Account.__init__(self, id)
+        self._largest = Decimal("0")
+
+    @property
+    def largest_deposit(self):
+        return self._largest
+
+    def apply(self, event):
+        super(RightV2, self).apply(event)
+        if isinstance(event, MoneyDeposited):
+            self._largest = max(self._largest, event.amount)
 
 
-@pytest.mark.parametrize("answer", [pending_right, pending_right_with_dict])
-def test_still_pending_right_answers_pass(answer):
-    assert check_still_pending(answer)
+def test_account_v2_accepts_a_correct_solution():
+    feedback = check_account_v2(RightV2)
+    assert feedback, feedback.message
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (..., "define still_pending"),
-    (pending_off_by_one, "has applied it"),
-    (pending_duplicates, "shows once"),
-    (pending_sorted, "order in which"),
-    (pending_first_command_only, "every command"),
-    (lambda pending, view_position: set(), "return a list"),
-    (lambda pending: [], "signature"),
+    (..., "define the class first"),
+    (dict, "must extend Account"),
+    (WrongStream, "Set stream_prefix = 'Account'"),
+    (ForgotToBump, "bump snapshot_version"),
+    (KeepsTheLatest, "the latest deposit"),
+    (SkipsAccountsApplyForDeposits, "Call super().apply(event) for all of them"),
+    (NoDefault, "set it to Decimal('0') in __init__"),
+    (KeepsItPrivate, "Keep largest_deposit a plain public attribute"),
 ])
-def test_still_pending_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_still_pending(answer)
+def test_account_v2_explains_each_typical_mistake(answer, hint):
+    feedback = check_account_v2(answer)
     assert not feedback
     assert hint in feedback.message, feedback.message

@@ -1,274 +1,210 @@
-"""The checks of notebook 10's exercises accept right answers and explain each typical mistake."""
+"""The checks of notebook 10's exercises accept right answers and explain the typical wrong ones."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from esdemo import AggregateNotFoundError, Projection, SqlTable, default_registry
-from esdemo.examples.orders import OrderCreated, OrderPaid, payment_of
-from esdemo.exercises import (
-    check_payments_by_weekday,
-    check_revenue_per_customer,
-    check_status_at,
-)
+from esdemo.exercises import MINOR_UNITS, check_rename_upcaster, check_revenue_by_currency
 
-# -- Exercise 1: revenue_per_customer --------------------------------------------------------------------
+# -- exercise 1: the rename upcaster ------------------------------------------------------------------
 
 
-def right(events):
-    customer_of, revenue = {}, {}
-    for recorded in events:
-        if recorded.type not in ("OrderCreated", "OrderPaid"):
-            continue
-        event = default_registry.decode(recorded)
-        if isinstance(event, OrderCreated):
-            customer_of[event.order_id] = event.customer_id
-        elif isinstance(event, OrderPaid):
-            key = (customer_of[event.order_id], event.currency)
-            revenue[key] = revenue.get(key, Decimal("0")) + event.amount
-    return revenue
+def rename_right(data):
+    return {**{k: v for k, v in data.items() if k != "price"}, "unit_price": data["price"]}
 
 
-def right_with_a_versioned_handler(events):
-    customer_of, revenue = {}, {}
-    for recorded in events:
-        if recorded.type == "OrderCreated":
-            customer_of[recorded.data["order_id"]] = recorded.data["customer_id"]
-        elif recorded.type == "OrderPaid":
-            amount, currency = payment_of(recorded)
-            key = (customer_of[recorded.data["order_id"]], currency)
-            revenue[key] = revenue.get(key, Decimal("0")) + amount
-    return revenue
+def rename_in_place_without_return(data):
+    data["unit_price"] = data.pop("price")
 
 
-def raw_currency(events):
-    customer_of, revenue = {}, {}
-    for recorded in events:
-        if recorded.type == "OrderCreated":
-            customer_of[recorded.data["order_id"]] = recorded.data["customer_id"]
-        elif recorded.type == "OrderPaid":
-            key = (customer_of[recorded.data["order_id"]], recorded.data["currency"])
-            revenue[key] = revenue.get(key, Decimal("0")) + recorded.data["amount"]
-    return revenue
+def rename_keeping_price(data):
+    return {**data, "unit_price": data["price"]}
 
 
-def skips_v1(events):
-    return right([e for e in events if not (e.type == "OrderPaid" and "currency" not in e.data)])
+def rename_to_float(data):
+    data["unit_price"] = float(data.pop("price"))
+    return data
 
 
-def adds_currencies(events):
+def rename_building_only_the_new_field(data):
+    return {"order_id": data["order_id"], "unit_price": data["price"]}
+
+
+def rename_adding_a_field(data):
+    return {**{k: v for k, v in data.items() if k != "price"}, "unit_price": data["price"], "currency": "USD"}
+
+
+def rename_wrong_name(data):
+    data["unitPrice"] = data.pop("price")
+    return data
+
+
+def rename_reading_a_missing_field(data):
+    return {**data, "unit_price": data["unit_price"]}
+
+
+def rename_hard_coded(data):
+    return {"order_id": "9001", "sku": "BAG-1", "unit_price": Decimal("39.00"), "quantity": 1,
+            "new_total": Decimal("39.00")}
+
+
+def test_rename_upcaster_accepts_a_correct_solution():
+    feedback = check_rename_upcaster(rename_right)
+    assert feedback and "unit_price" in feedback.message
+
+
+def test_rename_upcaster_that_changes_its_input_in_place_is_refused_as_impure():
+    def in_place(data):
+        data["unit_price"] = data.pop("price")
+        return data
+
+    feedback = check_rename_upcaster(in_place)
+    assert not feedback and "changed the dict it was given" in feedback.message
+
+
+def test_revenue_that_fails_on_v4_with_another_error_than_value_error_is_refused():
+    def key_error_on_v4(events):
+        totals = revenue_right([e for e in events if e.schema_version <= 3])
+        for event in events:
+            if event.schema_version > 3:
+                event.data["amount_minor"]          # KeyError by accident, not on purpose
+        return totals
+
+    feedback = check_revenue_by_currency(key_error_on_v4)
+    assert not feedback and "not the ValueError" in feedback.message
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "define rename_price"),
+    (rename_in_place_without_return, "Build the V2 dict and return it"),
+    (rename_keeping_price, "no `price` any more"),
+    (rename_to_float, "float"),
+    (rename_building_only_the_new_field, "you dropped ['new_total', 'quantity', 'sku']"),
+    (rename_adding_a_field, "you added ['currency']"),
+    (rename_wrong_name, "no `unit_price`"),
+    (rename_reading_a_missing_field, "raised KeyError('unit_price')"),
+    (rename_hard_coded, "unit_price must be the V1 price unchanged"),
+])
+def test_rename_upcaster_explains_each_typical_mistake(answer, hint):
+    feedback = check_rename_upcaster(answer)
+    assert not feedback and hint in feedback.message
+
+
+# -- exercise 2: a versioned handler ---------------------------------------------------------------------
+
+
+def revenue_right(events):
     totals = {}
-    for (customer, _), amount in right(events).items():
-        totals[customer] = totals.get(customer, Decimal("0")) + amount
+    for event in events:
+        if event.type != "OrderPaid":
+            continue
+        match event.schema_version:
+            case 1:
+                amount, currency = event.data["amount"], "USD"
+            case 2:
+                amount, currency = event.data["amount"], event.data["currency"]
+            case 3:
+                currency = event.data["currency"]
+                amount = Decimal(event.data["amount_minor"]).scaleb(-MINOR_UNITS[currency])
+            case version:
+                raise ValueError(f"OrderPaid V{version} is unknown")
+        totals[currency] = totals.get(currency, Decimal("0")) + amount
     return totals
 
 
-def counts_carts(events):
-    customer_of, total_of = {}, {}
-    for recorded in events:
-        if recorded.type == "OrderCreated":
-            customer_of[recorded.data["order_id"]] = recorded.data["customer_id"]
-        elif recorded.type == "ItemAdded":
-            total_of[recorded.data["order_id"]] = recorded.data["new_total"]
-    revenue = {}
-    for order_id, total in total_of.items():
-        key = (customer_of[order_id], "USD")
-        revenue[key] = revenue.get(key, Decimal("0")) + total
+def without_the_unknown_version_error(cases):
+    """Build a handler from per-version functions; unknown versions are silently skipped."""
+    def revenue(events):
+        totals = {}
+        for event in events:
+            if event.type != "OrderPaid" or event.schema_version not in cases:
+                continue
+            amount, currency = cases[event.schema_version](event.data)
+            totals[currency] = totals.get(currency, Decimal("0")) + amount
+        return totals
     return revenue
 
 
-def keyed_by_order(events):
-    revenue = {}
-    for recorded in events:
-        if recorded.type == "OrderPaid":
-            event = default_registry.decode(recorded)
-            key = (event.order_id, event.currency)
-            revenue[key] = revenue.get(key, Decimal("0")) + event.amount
+def v1(data):
+    return data["amount"], "USD"
+
+
+def v2(data):
+    return data["amount"], data["currency"]
+
+
+def v3(data):
+    return Decimal(data["amount_minor"]).scaleb(-MINOR_UNITS[data["currency"]]), data["currency"]
+
+
+def with_the_unknown_version_error(cases):
+    skipping = without_the_unknown_version_error(cases)
+
+    def revenue(events):
+        for event in events:
+            if event.type == "OrderPaid" and event.schema_version not in cases:
+                raise ValueError(f"unknown version {event.schema_version}")
+        return skipping(events)
     return revenue
 
 
-def floats(events):
-    return {key: float(value) for key, value in right(events).items()}
+def ignoring_versions(events):
+    totals = {}
+    for event in events:
+        if event.type == "OrderPaid":
+            totals[event.data["currency"]] = totals.get(event.data["currency"], Decimal("0")) + event.data["amount"]
+    return totals
 
 
-def drops_the_last_payment(events):
-    last = max(i for i, e in enumerate(events) if e.type == "OrderPaid" and e.schema_version == 2)
-    return right(events[:last] + events[last + 1:])
+def counting_non_payments(events):
+    totals = {}
+    for event in events:
+        amount = event.data.get("amount", event.data.get("price"))
+        if amount is None:
+            amount = Decimal(event.data["amount_minor"]).scaleb(-MINOR_UNITS[event.data["currency"]])
+        currency = event.data.get("currency", "USD")
+        totals[currency] = totals.get(currency, Decimal("0")) + amount
+    return totals
 
 
-def hard_coded(events):
-    return {("C-1234", "USD"): Decimal("100.00")}
+def in_floats(events):
+    return {currency: float(total) for currency, total in revenue_right(events).items()}
 
 
-@pytest.mark.parametrize("answer", [right, right_with_a_versioned_handler])
-def test_right_answers_pass(answer):
-    feedback = check_revenue_per_customer(answer)
-    assert feedback, feedback.message
+def test_revenue_accepts_a_correct_solution():
+    feedback = check_revenue_by_currency(revenue_right)
+    assert feedback and "V4" in feedback.message
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (..., "define revenue_per_customer"),
-    (raw_currency, "KeyError: 'currency'"),
-    (skips_v1, "OrderPaid V1 events have no 'currency'"),
-    (adds_currencies, "key the totals by (customer_id, currency)"),
-    (counts_carts, "never paid"),
-    (keyed_by_order, "look up the order's customer"),
-    (floats, "floats"),
-    (hard_coded, "are not (customer_id, currency)"),
-    (drops_the_last_payment, "the answer is"),
-    (lambda events: list(right(events).items()), "return a dict"),
-    (lambda: {}, "TypeError"),
-])
-def test_typical_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_revenue_per_customer(answer)
-    assert not feedback and hint in feedback.message, feedback.message
-
-
-# -- Exercise 2: status_at ---------------------------------------------------------------------------------
-
-
-def status_right(orders, order_id, when):
-    try:
-        return orders.load(order_id, as_of=when).status
-    except AggregateNotFoundError:
-        return None
-
-
-def status_by_hand(orders, order_id, when):
-    status = None
-    for event in orders.store.read(f"Order-{order_id}"):
-        if event.recorded_at > when:
-            break
-        status = {"OrderCreated": "created", "OrderSubmitted": "submitted", "OrderPaid": "paid"}.get(event.type, status)
-    return status
-
-
-def status_now(orders, order_id, when):
-    try:
-        return orders.load(order_id).status
-    except AggregateNotFoundError:
-        return None
-
-
-def status_exclusive(orders, order_id, when):
-    return status_right(orders, order_id, when - timedelta(microseconds=1))      # events strictly before `when`
-
-
-def status_lets_not_found_escape(orders, order_id, when):
-    return orders.load(order_id, as_of=when).status
-
-
-def status_returns_the_order(orders, order_id, when):
-    try:
-        return orders.load(order_id, as_of=when)
-    except AggregateNotFoundError:
-        return None
-
-
-@pytest.mark.parametrize("answer", [status_right, status_by_hand])
-def test_right_status_at_passes(answer):
-    feedback = check_status_at(answer)
-    assert feedback, feedback.message
+def test_revenue_accepts_a_solution_that_checks_versions_up_front():
+    assert check_revenue_by_currency(with_the_unknown_version_error({1: v1, 2: v2, 3: v3}))
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (None, "define status_at"),
-    (status_now, "the order's status now"),
-    (status_exclusive, "recorded exactly at `when` has happened by then"),
-    (status_lets_not_found_escape, "catch the error and return None"),
-    (status_returns_the_order, "return its status"),
-    (lambda orders, order_id, when: "created", "expected None"),
-    (lambda orders, order_id: None, "TypeError"),
+    (..., "define revenue_by_currency"),
+    (ignoring_versions, "KeyError 'currency'"),
+    (with_the_unknown_version_error({1: lambda d: (d["amount"], d.get("currency", "USD")), 2: v2, 3: v2}),
+     "KeyError 'amount'"),
+    (without_the_unknown_version_error({2: v2, 3: v3}), "missing the V1 payments"),
+    (with_the_unknown_version_error({2: v2, 3: v3}), "one of those cases is missing"),
+    (with_the_unknown_version_error({1: v1, 2: v2, 3: lambda d: (Decimal(d["amount_minor"]), d["currency"])}),
+     "counted in minor units"),
+    (with_the_unknown_version_error({1: v1, 2: v2, 3: lambda d: (Decimal(d["amount_minor"]) / 100, d["currency"])}),
+     "JPY is off by a factor of 100"),
+    (counting_non_payments, "the totals differ for ['USD']"),
+    (in_floats, "floats"),
+    (without_the_unknown_version_error({1: v1, 2: v2, 3: v3}), "given an OrderPaid V4 your function returned normally"),
+    (lambda events: [], "return a dict"),
 ])
-def test_typical_status_at_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_status_at(answer)
-    assert not feedback and hint in feedback.message, feedback.message
+def test_revenue_explains_each_typical_mistake(answer, hint):
+    feedback = check_revenue_by_currency(answer)
+    assert not feedback and hint in feedback.message
 
 
-# -- Notebook 95, exercise 1: PaymentsByWeekday --------------------------------------------------------------
+def test_a_hard_coded_answer_fails():
+    def hard_coded(events):
+        return {"USD": Decimal("459.00")}
 
-
-class PaymentsByWeekday(Projection):
-    name = "payments_by_weekday"
-    event_types = ("OrderPaid",)
-    registry = default_registry
-
-    def default_storage(self):
-        return SqlTable(key=("weekday", "currency"), columns={
-            "weekday": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
-
-    def handle(self, event, recorded, view):
-        key = (recorded.recorded_at.astimezone(timezone.utc).weekday(), event.currency)
-        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
-        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
-                     "revenue": row["revenue"] + event.amount})
-
-
-class WeekdayFromRawData(PaymentsByWeekday):
-    registry = None
-
-    def handle(self, event, recorded, view):
-        if "currency" not in recorded.data:
-            return
-        key = (recorded.recorded_at.weekday(), recorded.data["currency"])
-        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
-        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
-                     "revenue": row["revenue"] + recorded.data["amount"]})
-
-
-class WeekdayRawCurrency(WeekdayFromRawData):
-    def handle(self, event, recorded, view):
-        recorded.data["currency"]
-        super().handle(event, recorded, view)
-
-
-class WeekdayEveryEvent(PaymentsByWeekday):
-    event_types = ("OrderPaid", "OrderSubmitted")
-
-    def handle(self, event, recorded, view):
-        key = (recorded.recorded_at.weekday(), getattr(event, "currency", "USD"))
-        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
-        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
-                     "revenue": row["revenue"] + getattr(event, "amount", Decimal("0"))})
-
-
-class WeekdayIsoNumbers(PaymentsByWeekday):
-    def handle(self, event, recorded, view):
-        key = (recorded.recorded_at.isoweekday() + 10, event.currency)
-        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
-        view.upsert({"weekday": key[0], "currency": key[1], "orders": row["orders"] + 1,
-                     "revenue": row["revenue"] + event.amount})
-
-
-class WeekdayWrongColumns(PaymentsByWeekday):
-    def default_storage(self):
-        return SqlTable(key=("day", "currency"), columns={
-            "day": "INTEGER", "currency": "VARCHAR", "orders": "INTEGER", "revenue": "DECIMAL(18, 2)"})
-
-    def handle(self, event, recorded, view):
-        key = (recorded.recorded_at.weekday(), event.currency)
-        row = view.get(key, {"orders": 0, "revenue": Decimal("0")})
-        view.upsert({"day": key[0], "currency": key[1], "orders": row["orders"] + 1,
-                     "revenue": row["revenue"] + event.amount})
-
-
-def test_payments_by_weekday_right_answer_passes():
-    assert check_payments_by_weekday(PaymentsByWeekday)
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (..., "define the class"),
-    (PaymentsByWeekday(), "pass the class itself"),
-    (WeekdayFromRawData, "OrderPaid V1"),
-    (WeekdayRawCurrency, "KeyError: 'currency'"),
-    (WeekdayEveryEvent, "Only OrderPaid counts"),
-    (WeekdayIsoNumbers, "from 0 (Monday)"),
-    (WeekdayWrongColumns, "no column"),
-])
-def test_payments_by_weekday_mistakes_get_a_specific_hint(answer, hint):
-    feedback = check_payments_by_weekday(answer)
-    assert not feedback
-    assert hint in feedback.message, feedback.message
+    assert not check_revenue_by_currency(hard_coded)

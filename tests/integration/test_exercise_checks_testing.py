@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from esdemo import DomainError, given
 from esdemo.examples.order_views import OrderSummary as RealSummary
-from esdemo.examples.orders import ItemAdded, Order as RealOrder, OrderCreated, OrderPaid, OrderSubmitted
+from esdemo.examples.orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted
+from esdemo.examples.orders import Order as RealOrder
 from esdemo.exercises import ORDER_MUTANTS, SUMMARY_MUTANTS, check_order_specs, check_summary_specs
 
 AT = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""A poison event against failure policies: the data behind notebook 06's chart, and its exercise check."""
+"""A poison event against failure policies: the data behind notebook 08's chart, and its exercise check."""
 
 from __future__ import annotations
 

@@ -10,8 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esdemo import SpecFailed, Upcasters
-from esdemo.properties import (account_histories, check_rebuild_equals_incremental, check_snapshot_plus_tail,
-                               check_upcasting_is_pure, order_logs, order_paid_v1_data)
+from esdemo.properties import (
+    account_histories,
+    check_rebuild_equals_incremental,
+    check_snapshot_plus_tail,
+    check_upcasting_is_pure,
+    order_logs,
+    order_paid_v1_data,
+)
 from esdemo.write.testing import assert_upcasting_is_pure
 
 BACKENDS = ["duckdb", "sqlite"]

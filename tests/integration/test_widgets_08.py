@@ -1,117 +1,96 @@
-"""Notebook 08's widget: a stored event next to what the domain sees, with or without the upcaster."""
+"""Notebook 08's blue/green widget: the buggy Order Summary fixed by a rebuild, one step at a time."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from esdemo import ProjectionRunner
+from esdemo.examples.order_views import OrderSummary
+from esdemo.tables import live_rows
+from esdemo.widgets import BLUE_GREEN_ORDERS, BlueGreenDemo, BuggyOrderSummary, build_blue_green_widget
 
-import pytest
-
-from esdemo import EventRegistry, NewEvent, default_registry
-from esdemo.data import open_store
-from esdemo.examples.orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted, order_paid_v1
-from esdemo.widgets import build_upcast_widget, stored_vs_seen
-
-
-def registry_without_upcaster() -> EventRegistry:
-    bare = EventRegistry()
-    for cls in (OrderCreated, ItemAdded, OrderSubmitted, OrderPaid):
-        bare.register(cls)
-    return bare
+UNITS = sum(quantity for _, _, items in BLUE_GREEN_ORDERS for _, _, quantity in items)
+LINES = sum(len(items) for _, _, items in BLUE_GREEN_ORDERS)
 
 
-@pytest.fixture
-def v1_payment(store):
-    """Order-12345 as 2023 code wrote it: created, then an OrderPaid V1 (no currency)."""
-    store.append("Order-12345", [default_registry.encode(OrderCreated("12345", "c-42")),
-                                 order_paid_v1("12345", Decimal("50.00"))], expected_version=0)
-    return store
+def reader(demo):
+    """What a reader's query returns: (orders, items) from the SQL view order_summary."""
+    return tuple(demo.store.query("SELECT count(*), sum(item_count) FROM order_summary")[0])
 
 
-def test_the_upcaster_adds_the_currency_on_read_and_the_log_keeps_v1(v1_payment):
-    recorded = v1_payment.read("Order-12345")[1]
-    view = stored_vs_seen(recorded, default_registry)
-    assert (view.position, view.stream_id, view.type) == (2, "Order-12345", "OrderPaid")
-    assert (view.stored_version, view.stored_data) == (1, {"order_id": "12345", "amount": Decimal("50.00")})
-    assert (view.seen_type, view.seen_version, view.upcast, view.error) == ("OrderPaid", 2, True, None)
-    assert view.seen_data == {"order_id": "12345", "amount": Decimal("50.00"), "currency": "USD"}
-    assert "upcast V1 -> V2" in view.describe() and "currency: USD" in view.describe()
-    again = v1_payment.read("Order-12345")[1]
-    assert (again.schema_version, again.data) == (1, {"order_id": "12345", "amount": Decimal("50.00")})
+def test_the_buggy_summary_counts_item_events_and_differs_only_there():
+    demo = BlueGreenDemo()
+    buggy, fixed = BuggyOrderSummary(), OrderSummary()
+    buggy_rows = live_rows(demo.live.projection)
+    other = demo.store.__class__()
+    other.restore(demo.store.read_all())
+    ProjectionRunner(other, fixed).catch_up()
+    fixed_rows = live_rows(fixed)
+    assert [r["item_count"] for r in buggy_rows] == [len(items) for _, _, items in BLUE_GREEN_ORDERS]
+    assert [r["item_count"] for r in fixed_rows] == [sum(q for *_, q in items) for _, _, items in BLUE_GREEN_ORDERS]
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "item_count"} for r in rows]  # noqa: E731
+    assert strip(buggy_rows) == strip(fixed_rows)
+    assert (buggy.name, list(buggy.default_storage().columns)) == (fixed.name, list(fixed.default_storage().columns))
+    other.close()
+    demo.close()
 
 
-def test_without_the_upcaster_the_view_carries_the_registrys_error(v1_payment):
-    view = stored_vs_seen(v1_payment.read("Order-12345")[1], registry_without_upcaster())
-    assert (view.seen_type, view.seen_version, view.seen_data, view.upcast) == (None, None, None, False)
-    assert "no upcaster from V1" in view.error and "position 2" in view.error
-    assert "the read fails" in view.describe()
+def test_readers_see_the_old_complete_view_until_the_switch_then_the_fixed_one():
+    demo = BlueGreenDemo(batch_size=4)
+    head = demo.store.head()
+    start = demo.state()
+    assert (start.live_table, start.reader_orders, start.reader_items, start.true_items) == (
+        "order_summary_1", len(BLUE_GREEN_ORDERS), LINES, UNITS)
+    assert "wrong" in start.describe()
+    assert "Created order_summary_2" in demo.create()
+    assert demo.state().frame().loc["order_summary_2"].tolist() == ["being built", 0, 0]
+    assert "Readers still see order_summary_1" in demo.replay()
+    state = demo.state()
+    reached = int(state.frame().loc["order_summary_2", "checkpoint"])
+    assert reached >= 4 and demo.store.read_all(reached + 1, 1)[0].version == 1   # 4 events, to the end of an append
+    assert reader(demo) == (len(BLUE_GREEN_ORDERS), LINES)                   # the old view, complete
+    message = demo.arrive()
+    assert f"is {demo.store.head() - reached} events behind" in message
+    assert reader(demo) == (len(BLUE_GREEN_ORDERS) + 1, LINES + 1)           # the old code applied the new order
+    message = demo.switch()
+    assert f"applied the last {demo.store.head() - reached} events" in message and "dropped order_summary_1" in message
+    done = demo.state()
+    assert done.frame().index.tolist() == ["order_summary_2"] and done.live_table == "order_summary_2"
+    assert done.frame().loc["order_summary_2", "checkpoint"] == demo.store.head() == head + 2
+    assert done.reader_orders == len(BLUE_GREEN_ORDERS) + 1
+    assert done.reader_items == done.true_items == UNITS + 3
+    assert "correct" in done.describe()
+    demo.arrive()                                                             # the fixed code is deployed now
+    assert demo.state().reader_items == demo.state().true_items == UNITS + 6
+    demo.close()
 
 
-def test_a_current_event_is_seen_as_stored(v1_payment):
-    view = stored_vs_seen(v1_payment.read("Order-12345")[0], registry_without_upcaster())
-    assert not view.upcast and view.error is None
-    assert view.seen_data == view.stored_data == {"order_id": "12345", "customer_id": "c-42"}
-    assert "(as stored)" in view.describe()
+def test_steps_out_of_order_say_what_to_do_and_change_nothing():
+    demo = BlueGreenDemo()
+    before = demo.state()
+    assert "Create the new table first" in demo.replay()
+    assert "no new table to switch to" in demo.switch()
+    assert demo.state() == before
+    demo.create()
+    assert "already exists" in demo.create()
+    assert [t for t, *_ in demo.state().tables] == ["order_summary_1", "order_summary_2"]
+    for _ in range(10):
+        last = demo.replay()
+    assert "Nothing left to replay" in last
+    demo.close()
 
 
-def test_an_unknown_type_is_reported_not_raised(store):
-    store.append("Misc-1", [NewEvent("Mystery", {"x": 1})], expected_version=0)
-    view = stored_vs_seen(store.read("Misc-1")[0], default_registry)
-    assert view.seen_type is None and "Unknown event type 'Mystery'" in view.error
-
-
-def test_bad_arguments_are_refused_with_a_hint(v1_payment):
-    with pytest.raises(TypeError, match="RecordedEvent"):
-        stored_vs_seen({"type": "OrderPaid"}, default_registry)
-    with pytest.raises(TypeError, match="EventRegistry"):
-        stored_vs_seen(v1_payment.read("Order-12345")[0], {})
-    with pytest.raises(ValueError, match="at least one"):
-        build_upcast_widget([], {"x": default_registry})
-    with pytest.raises(ValueError, match="map a label"):
-        build_upcast_widget(v1_payment.read_all(), {})
-    with pytest.raises(ValueError, match="between 1 and 2"):
-        build_upcast_widget(v1_payment.read_all(), {"x": default_registry}, start=3)
-
-
-def test_widget_follows_the_slider_and_the_registry_on_the_legacy_data():
-    with open_store("legacy_orders") as store:
-        events = store.read_all()
-        payments = [i for i, e in enumerate(events, start=1) if e.type == "OrderPaid"]
-        panel = build_upcast_widget(events, {"with upcaster": default_registry,
-                                             "no upcaster": registry_without_upcaster()})
-        assert panel.controls["event"].max == len(events)
-        assert "position 1 ·" in panel.result.value and "as stored, no upcast" in panel.result.value
-
-        panel.controls["event"].value = payments[0]
-        paid = events[payments[0] - 1]
-        assert f"position {paid.position} · {paid.stream_id}" in panel.result.value
-        assert "OrderPaid V1" in panel.result.value and "upcast V1 → V2" in panel.result.value
-        assert "<code>currency</code></td><td>USD" in panel.result.value
-
-        panel.controls["registry"].value = "no upcaster"
-        assert "the read fails" in panel.result.value and "no upcaster from V1" in panel.result.value
-        assert "<code>currency</code>" not in panel.result.value
-
-        panel.controls["event"].value = payments[-1]
-        assert f"position {events[payments[-1] - 1].position} ·" in panel.result.value
-        assert "the read fails" in panel.result.value
-        assert store.sql("SELECT DISTINCT schema_version FROM events").iloc[:, 0].tolist() == [1]
-
-
-def test_the_seen_side_names_the_event_type_not_the_python_class():
-    """Release 3's class is OrderPaidV3, but the event it stands for is an OrderPaid: say that."""
-    from dataclasses import dataclass
-
-    from esdemo import DomainEvent, EventRegistry, EventStore, NewEvent
-    from esdemo.widgets import stored_vs_seen
-
-    registry = EventRegistry()
-
-    @registry.event("Renamed", version=1)
-    @dataclass(frozen=True)
-    class SomethingV1(DomainEvent):
-        n: int
-
-    with EventStore() as store:
-        store.append("S-1", [NewEvent("Renamed", {"n": 1})], expected_version=0)
-        view = stored_vs_seen(store.read("S-1")[0], registry)
-    assert view.seen_type == "Renamed" and "seen:    Renamed V1" in view.describe()
+def test_the_widget_drives_the_four_steps_and_resets():
+    panel = build_blue_green_widget(BlueGreenDemo(batch_size=3))
+    assert "Start the rebuild with step 1" in panel.result.value and "wrong" in panel.result.value
+    panel.controls["create"].click()
+    assert "Created order_summary_2" in panel.result.value and "being built" in panel.result.value
+    panel.controls["replay"].click()
+    assert "its checkpoint is now 3" in panel.result.value
+    panel.controls["arrive"].click()
+    assert "Order 20001 arrived" in panel.result.value
+    panel.controls["switch"].click()
+    assert "dropped order_summary_1" in panel.result.value and "(correct)" in panel.result.value
+    assert panel.demo.state().live_table == "order_summary_2"
+    old = panel.demo
+    panel.controls["reset"].click()
+    assert panel.demo is not old and panel.demo.batch_size == 3
+    assert panel.demo.state().live_table == "order_summary_1" and "wrong" in panel.result.value

@@ -1,120 +1,117 @@
-"""Notebook 10's day explorer: day_report on a hand-made shop and on the month, and the widget."""
+"""Notebook 10's widget: a stored event next to what the domain sees, with or without the upcaster."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from esdemo import EventStore, FakeClock, Repository
+from esdemo import EventRegistry, NewEvent, default_registry
 from esdemo.data import open_store
-from esdemo.examples.order_views import OrderViews
-from esdemo.examples.orders import Order
-from esdemo.widgets import build_day_widget, day_report, png_bytes
+from esdemo.examples.orders import ItemAdded, OrderCreated, OrderPaid, OrderSubmitted, order_paid_v1
+from esdemo.widgets import build_upcast_widget, stored_vs_seen
 
-UTC = timezone.utc
+
+def registry_without_upcaster() -> EventRegistry:
+    bare = EventRegistry()
+    for cls in (OrderCreated, ItemAdded, OrderSubmitted, OrderPaid):
+        bare.register(cls)
+    return bare
 
 
 @pytest.fixture
-def two_days():
-    """Orders on 1 and 2 Feb: one paid the same day, one paid after midnight, one unpaid, one cart."""
-    clock = FakeClock(datetime(2024, 2, 1, 9, tzinfo=UTC))
-    store = EventStore(clock=clock)
-    orders = Repository(store, Order)
-
-    def at(when, order):
-        clock.set(when)
-        orders.save(order)
-
-    day_order = Order.create("1", customer="c-1")
-    at(datetime(2024, 2, 1, 9, 0, tzinfo=UTC), day_order)
-    day_order.add_item("BOOK-1", Decimal("25.00"), 2)
-    day_order.submit(at=datetime(2024, 2, 1, 9, 5, tzinfo=UTC))
-    day_order.pay(currency="EUR")
-    at(datetime(2024, 2, 1, 9, 10, tzinfo=UTC), day_order)             # paid in the 09:00 hour, EUR
-    unpaid = Order.create("3", customer="c-3")
-    unpaid.add_item("PEN-2", Decimal("2.50"))
-    unpaid.submit(at=datetime(2024, 2, 1, 12, tzinfo=UTC))
-    at(datetime(2024, 2, 1, 12, 0, tzinfo=UTC), unpaid)
-    late = Order.create("2", customer="c-2")
-    at(datetime(2024, 2, 1, 23, 50, tzinfo=UTC), late)
-    late.add_item("MUG-1", Decimal("12.00"))
-    late.submit(at=datetime(2024, 2, 1, 23, 55, tzinfo=UTC))
-    late.pay()
-    at(datetime(2024, 2, 2, 0, 20, tzinfo=UTC), late)                   # created on the 1st, paid on the 2nd
-    at(datetime(2024, 2, 2, 15, 0, tzinfo=UTC), Order.create("4", customer="c-1"))   # a cart on the 2nd
-    views = OrderViews(store)
-    views.catch_up()
-    yield store, views
-    store.close()
+def v1_payment(store):
+    """Order-12345 as 2023 code wrote it: created, then an OrderPaid V1 (no currency)."""
+    store.append("Order-12345", [default_registry.encode(OrderCreated("12345", "c-42")),
+                                 order_paid_v1("12345", Decimal("50.00"))], expected_version=0)
+    return store
 
 
-def test_a_day_from_the_views(two_days):
-    store, views = two_days
-    first = day_report(views, date(2024, 2, 1))
-    assert first.position == store.head()
-    assert [(s.currency, s.orders_paid, s.revenue) for s in first.paid] == [("EUR", 1, Decimal("50.00"))]
-    assert first.created == {"paid": 2, "submitted": 1}        # orders 1, 2 (paid since) and 3
-    assert list(first.paid_per_hour) == ["EUR"] and first.paid_per_hour["EUR"][9] == 1
-    assert sum(first.paid_per_hour["EUR"]) == 1
-    text = first.describe()
-    assert "paid: 1 orders" in text and "EUR     1 orders       50.00" in text
-    assert "orders created that day: 3; now 2 paid, 1 submitted and unpaid, 0 carts" in text
-    assert "busiest hour: 09:00-10:00 UTC, 1 payments" in text
-    second = day_report(views, date(2024, 2, 2))
-    assert [(s.currency, s.orders_paid) for s in second.paid] == [("USD", 1)]
-    assert second.paid_per_hour == {"USD": [1] + [0] * 23} and second.created == {"created": 1}
+def test_the_upcaster_adds_the_currency_on_read_and_the_log_keeps_v1(v1_payment):
+    recorded = v1_payment.read("Order-12345")[1]
+    view = stored_vs_seen(recorded, default_registry)
+    assert (view.position, view.stream_id, view.type) == (2, "Order-12345", "OrderPaid")
+    assert (view.stored_version, view.stored_data) == (1, {"order_id": "12345", "amount": Decimal("50.00")})
+    assert (view.seen_type, view.seen_version, view.upcast, view.error) == ("OrderPaid", 2, True, None)
+    assert view.seen_data == {"order_id": "12345", "amount": Decimal("50.00"), "currency": "USD"}
+    assert "upcast V1 -> V2" in view.describe() and "currency: USD" in view.describe()
+    again = v1_payment.read("Order-12345")[1]
+    assert (again.schema_version, again.data) == (1, {"order_id": "12345", "amount": Decimal("50.00")})
 
 
-def test_a_day_without_orders_and_bad_arguments(two_days):
-    _, views = two_days
-    empty = day_report(views, date(2024, 2, 3))
-    assert (empty.paid, empty.created, empty.paid_per_hour, empty.orders_paid) == ([], {}, {}, 0)
-    assert "busiest" not in empty.describe()
-    assert sum(bar.get_height() for bar in empty.chart().axes[0].patches) == 0
-    with pytest.raises(TypeError, match="datetime.date"):
-        day_report(views, datetime(2024, 2, 1, tzinfo=UTC))
-    with pytest.raises(TypeError, match="OrderViews"):
-        day_report(object(), date(2024, 2, 1))
+def test_without_the_upcaster_the_view_carries_the_registrys_error(v1_payment):
+    view = stored_vs_seen(v1_payment.read("Order-12345")[1], registry_without_upcaster())
+    assert (view.seen_type, view.seen_version, view.seen_data, view.upcast) == (None, None, None, False)
+    assert "no upcaster from V1" in view.error and "position 2" in view.error
+    assert "the read fails" in view.describe()
 
 
-def test_the_report_only_reflects_what_the_views_have_applied(two_days):
-    store, views = two_days
-    order = Order.create("5", customer="c-5")
-    order.add_item("TEA-3", Decimal("8.00"))
-    order.submit(at=datetime(2024, 2, 2, 16, tzinfo=UTC))
-    order.pay(currency="GBP")
-    Repository(store, Order).save(order)            # the store's clock still says 2 Feb 15:00
-    before = day_report(views, date(2024, 2, 2))
-    assert before.position == store.head() - 4 and "GBP" not in before.paid_per_hour
-    views.catch_up()
-    assert day_report(views, date(2024, 2, 2)).paid_per_hour["GBP"][15] == 1
+def test_a_current_event_is_seen_as_stored(v1_payment):
+    view = stored_vs_seen(v1_payment.read("Order-12345")[0], registry_without_upcaster())
+    assert not view.upcast and view.error is None
+    assert view.seen_data == view.stored_data == {"order_id": "12345", "customer_id": "c-42"}
+    assert "(as stored)" in view.describe()
 
 
-def test_on_the_month_the_hourly_counts_add_up_to_the_analytics_view():
-    with open_store("shop_month") as store:
-        views = OrderViews(store)
-        views.catch_up()
-        for day in (date(2024, 2, 1), date(2024, 2, 18), date(2024, 2, 29)):
-            report = day_report(views, day)
-            assert {s.currency: s.orders_paid for s in report.paid} == {
-                currency: sum(hours) for currency, hours in report.paid_per_hour.items()}
-        panel = build_day_widget(views, [date(2024, 2, 1) + timedelta(days=n) for n in range(29)],
-                                 start=date(2024, 2, 18))
-        first_png = bytes(panel.chart.value)
-        assert panel.report.day == date(2024, 2, 18) and "Sun 18 Feb 2024" in panel.result.value
-        assert first_png == png_bytes(panel.figure)
-        panel.controls["day"].value = date(2024, 2, 3)           # before the V2 deploy: every payment in USD
-        assert panel.report.day == date(2024, 2, 3) and list(panel.report.paid_per_hour) == ["USD"]
-        assert "Sat 03 Feb 2024" in panel.result.value and "EUR" not in panel.result.value
-        assert bytes(panel.chart.value) != first_png and bytes(panel.chart.value) == png_bytes(panel.figure)
-        assert "Sat 03 Feb 2024" in panel.figure.axes[0].get_title()
+def test_an_unknown_type_is_reported_not_raised(store):
+    store.append("Misc-1", [NewEvent("Mystery", {"x": 1})], expected_version=0)
+    view = stored_vs_seen(store.read("Misc-1")[0], default_registry)
+    assert view.seen_type is None and "Unknown event type 'Mystery'" in view.error
 
 
-def test_the_widget_refuses_an_empty_or_foreign_start(two_days):
-    _, views = two_days
-    with pytest.raises(ValueError, match="pass the days"):
-        build_day_widget(views, [])
-    with pytest.raises(ValueError, match="start must be one of"):
-        build_day_widget(views, [date(2024, 2, 1)], start=date(2024, 2, 2))
+def test_bad_arguments_are_refused_with_a_hint(v1_payment):
+    with pytest.raises(TypeError, match="RecordedEvent"):
+        stored_vs_seen({"type": "OrderPaid"}, default_registry)
+    with pytest.raises(TypeError, match="EventRegistry"):
+        stored_vs_seen(v1_payment.read("Order-12345")[0], {})
+    with pytest.raises(ValueError, match="at least one"):
+        build_upcast_widget([], {"x": default_registry})
+    with pytest.raises(ValueError, match="map a label"):
+        build_upcast_widget(v1_payment.read_all(), {})
+    with pytest.raises(ValueError, match="between 1 and 2"):
+        build_upcast_widget(v1_payment.read_all(), {"x": default_registry}, start=3)
+
+
+def test_widget_follows_the_slider_and_the_registry_on_the_legacy_data():
+    with open_store("legacy_orders") as store:
+        events = store.read_all()
+        payments = [i for i, e in enumerate(events, start=1) if e.type == "OrderPaid"]
+        panel = build_upcast_widget(events, {"with upcaster": default_registry,
+                                             "no upcaster": registry_without_upcaster()})
+        assert panel.controls["event"].max == len(events)
+        assert "position 1 ·" in panel.result.value and "as stored, no upcast" in panel.result.value
+
+        panel.controls["event"].value = payments[0]
+        paid = events[payments[0] - 1]
+        assert f"position {paid.position} · {paid.stream_id}" in panel.result.value
+        assert "OrderPaid V1" in panel.result.value and "upcast V1 → V2" in panel.result.value
+        assert "<code>currency</code></td><td>USD" in panel.result.value
+
+        panel.controls["registry"].value = "no upcaster"
+        assert "the read fails" in panel.result.value and "no upcaster from V1" in panel.result.value
+        assert "<code>currency</code>" not in panel.result.value
+
+        panel.controls["event"].value = payments[-1]
+        assert f"position {events[payments[-1] - 1].position} ·" in panel.result.value
+        assert "the read fails" in panel.result.value
+        assert store.sql("SELECT DISTINCT schema_version FROM events").iloc[:, 0].tolist() == [1]
+
+
+def test_the_seen_side_names_the_event_type_not_the_python_class():
+    """Release 3's class is OrderPaidV3, but the event it stands for is an OrderPaid: say that."""
+    from dataclasses import dataclass
+
+    from esdemo import DomainEvent, EventRegistry, EventStore, NewEvent
+    from esdemo.widgets import stored_vs_seen
+
+    registry = EventRegistry()
+
+    @registry.event("Renamed", version=1)
+    @dataclass(frozen=True)
+    class SomethingV1(DomainEvent):
+        n: int
+
+    with EventStore() as store:
+        store.append("S-1", [NewEvent("Renamed", {"n": 1})], expected_version=0)
+        view = stored_vs_seen(store.read("S-1")[0], registry)
+    assert view.seen_type == "Renamed" and "seen:    Renamed V1" in view.describe()

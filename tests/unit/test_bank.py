@@ -8,7 +8,12 @@ import pytest
 
 from esdemo import DomainError
 from esdemo.examples.bank import (
-    Account, AccountOpened, BooksClosed, InsufficientFundsError, MoneyDeposited, MoneyWithdrawn,
+    Account,
+    AccountOpened,
+    BooksClosed,
+    InsufficientFundsError,
+    MoneyDeposited,
+    MoneyWithdrawn,
 )
 
 

@@ -7,9 +7,17 @@ from decimal import Decimal
 import pytest
 
 from esdemo import DomainError, given
-from esdemo.examples.bank import AccountOpened, InsufficientFundsError, MoneyDeposited, MoneyWithdrawn, Account
-from esdemo.examples.bank_decider import (AccountState, Deposit, OpenAccount, Withdraw, account_decider, decide,
-                                          evolve, handle_on_account)
+from esdemo.examples.bank import Account, AccountOpened, InsufficientFundsError, MoneyDeposited, MoneyWithdrawn
+from esdemo.examples.bank_decider import (
+    AccountState,
+    Deposit,
+    OpenAccount,
+    Withdraw,
+    account_decider,
+    decide,
+    evolve,
+    handle_on_account,
+)
 
 STYLES = {
     "aggregate": {"aggregate": Account, "handler": handle_on_account},

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from esdemo import DomainEvent, EventDecodeError, EventRegistry, RecordedEvent, Upcasters, UpcastError
+from esdemo import DomainEvent, EventDecodeError, EventRegistry, RecordedEvent, UpcastError, Upcasters
 
 V1 = {"order_id": "12345", "amount": Decimal("25.00")}
 

@@ -21,9 +21,9 @@ from esdemo.interview import (
     score,
 )
 
-COURSE = ("01_cqrs", "02_event_sourcing", "03_event_store", "04_aggregates", "05_projections",
-          "06_rebuilding_projections", "07_snapshots", "08_schema_evolution", "09_eventual_consistency",
-          "10_capstone_order_system", "94_throughput_and_gaps", "95_capstone_read_side_and_operations")
+COURSE = ("01_cqrs", "02_event_sourcing", "03_event_store", "05_aggregates", "06_projections",
+          "08_rebuilding_projections", "09_snapshots", "10_schema_evolution", "11_eventual_consistency",
+          "15_capstone_order_system", "12_throughput_and_gaps", "16_capstone_read_side_and_operations")
 
 
 # -- the quiz -----------------------------------------------------------------------------------------

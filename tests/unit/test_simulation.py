@@ -148,7 +148,7 @@ def test_concurrent_writes_are_reproducible_per_seed():
         concurrent_writes(5, allocate="whenever")
 
 
-# -- caught up, and how long the view stands still (notebook 09's batch-size trade-off) -----------------
+# -- caught up, and how long the view stands still (notebook 11's batch-size trade-off) -----------------
 
 def test_a_backlog_is_applied_when_its_last_batch_commits():
     # 1,000 events at once (a backlog), then none; 100 events/s in batches of 100: one batch per second.
