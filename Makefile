@@ -44,7 +44,7 @@ lint: install
 check: install
 	$(PY) scripts/preflight.py
 
-test: unit notebooks-test
+test: lint unit notebooks-test
 
 unit: install
 	$(PY) -m pytest tests
